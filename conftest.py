@@ -1,0 +1,1 @@
+pytest_plugins = ["heyzack_stack.pytest_plugin"]

@@ -1,0 +1,3 @@
+from credits.app import main
+
+main()

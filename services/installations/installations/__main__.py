@@ -1,0 +1,3 @@
+from installations.app import main
+
+main()

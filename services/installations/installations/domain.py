@@ -1,0 +1,248 @@
+"""Customers, handymen and installation jobs: their rules and the events they produce. No I/O here.
+
+Every mutating method changes the entity and returns the event recording the change, stamped with the
+entity's next `aggregate_version` (so `version` is always that of the entity's last event). A method that
+would change nothing returns None and emits nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from heyzack_shared.contracts.installations import (
+    Availability,
+    CustomerRegistered,
+    CustomerRegisteredData,
+    CustomerStatusChanged,
+    CustomerStatusChangedData,
+    DeviceType,
+    HandymanAssigned,
+    HandymanAssignedData,
+    HandymanAvailabilityChanged,
+    HandymanAvailabilityChangedData,
+    HandymanProfileUpdated,
+    HandymanProfileUpdatedData,
+    HandymanRegistered,
+    HandymanRegisteredData,
+    InstallationCreated,
+    InstallationCreatedData,
+    InstallationStatus,
+    InstallationStatusChanged,
+    InstallationStatusChangedData,
+    ProductLine,
+)
+from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.errors import Conflict
+
+Status = InstallationStatus
+E = TypeVar("E", bound=Envelope)
+
+WORKFLOW: dict[Status, frozenset[Status]] = {
+    Status.SCHEDULED: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.IN_PROGRESS: frozenset({Status.WORK_COMPLETED, Status.CANCELLED}),
+    Status.WORK_COMPLETED: frozenset({Status.CUSTOMER_APPROVED, Status.CANCELLED}),
+    Status.CUSTOMER_APPROVED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+FINAL = frozenset(status for status, successors in WORKFLOW.items() if not successors)
+
+
+class ForbiddenTransition(Conflict):
+    code = "forbidden_transition"
+
+    def __init__(self, installation_id: str, from_status: Status, to_status: Status) -> None:
+        allowed = ", ".join(sorted(WORKFLOW[from_status])) or f"none, {from_status} is final"
+        super().__init__(
+            f"installation {installation_id} cannot go from {from_status} to {to_status};"
+            f" allowed from {from_status}: {allowed}"
+        )
+
+
+class InstallationClosed(Conflict):
+    code = "installation_closed"
+
+    def __init__(self, installation_id: str, status: Status) -> None:
+        super().__init__(f"installation {installation_id} is {status}: a handyman can no longer be assigned")
+
+
+class CustomerInactive(Conflict):
+    code = "customer_inactive"
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(
+            f"customer {customer_id} is inactive: reactivate it before scheduling an installation"
+        )
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+@dataclass(kw_only=True)
+class Aggregate:
+    partner_id: str
+    id: str
+    version: int = 0
+
+    def _record(self, event_type: type[E], data: EventData, at: datetime) -> E:
+        self.version += 1
+        return event_type.new(
+            partner_id=self.partner_id,
+            aggregate_id=self.id,
+            aggregate_version=self.version,
+            data=data,
+            occurred_at=at,
+        )
+
+
+@dataclass(kw_only=True)
+class Customer(Aggregate):
+    name: str
+    email: str
+    active: bool
+
+    @classmethod
+    def register(
+        cls, partner_id: str, *, name: str, email: str, active: bool, at: datetime
+    ) -> tuple[Customer, CustomerRegistered]:
+        customer = cls(partner_id=partner_id, id=new_id("cus"), name=name, email=email, active=active)
+        data = CustomerRegisteredData(customer_id=customer.id, name=name, email=email, active=active)
+        return customer, customer._record(CustomerRegistered, data, at)
+
+    def edit_contact(self, *, name: str | None = None, email: str | None = None) -> None:
+        """Contact details are state only: no contract event carries them after registration."""
+        self.name = self.name if name is None else name
+        self.email = self.email if email is None else email
+
+    def set_active(self, active: bool, at: datetime) -> CustomerStatusChanged | None:
+        if active == self.active:
+            return None
+        self.active = active
+        return self._record(
+            CustomerStatusChanged, CustomerStatusChangedData(customer_id=self.id, active=active), at
+        )
+
+    def ensure_active(self) -> None:
+        if not self.active:
+            raise CustomerInactive(self.id)
+
+
+@dataclass(kw_only=True)
+class Handyman(Aggregate):
+    name: str
+    availability: Availability
+    certifications: list[str]
+    skills: dict[str, int]
+
+    @classmethod
+    def register(
+        cls,
+        partner_id: str,
+        *,
+        name: str,
+        availability: Availability,
+        certifications: list[str],
+        skills: dict[str, int],
+        at: datetime,
+    ) -> tuple[Handyman, HandymanRegistered]:
+        handyman = cls(
+            partner_id=partner_id,
+            id=new_id("hdm"),
+            name=name,
+            availability=availability,
+            certifications=certifications,
+            skills=skills,
+        )
+        data = HandymanRegisteredData(
+            handyman_id=handyman.id,
+            name=name,
+            availability=availability,
+            certifications=certifications,
+            skills=skills,
+        )
+        return handyman, handyman._record(HandymanRegistered, data, at)
+
+    def update_profile(
+        self, at: datetime, *, certifications: list[str] | None = None, skills: dict[str, int] | None = None
+    ) -> HandymanProfileUpdated | None:
+        """A list given replaces the old one whole; the event carries both full lists, never a diff."""
+        certifications = self.certifications if certifications is None else certifications
+        skills = self.skills if skills is None else skills
+        if certifications == self.certifications and skills == self.skills:
+            return None
+        self.certifications, self.skills = certifications, skills
+        data = HandymanProfileUpdatedData(handyman_id=self.id, certifications=certifications, skills=skills)
+        return self._record(HandymanProfileUpdated, data, at)
+
+    def set_availability(
+        self, availability: Availability, at: datetime
+    ) -> HandymanAvailabilityChanged | None:
+        if availability == self.availability:
+            return None
+        self.availability = availability
+        data = HandymanAvailabilityChangedData(handyman_id=self.id, availability=availability)
+        return self._record(HandymanAvailabilityChanged, data, at)
+
+
+@dataclass(kw_only=True)
+class Installation(Aggregate):
+    customer_id: str
+    device_type: DeviceType
+    products: list[ProductLine]
+    price_cents: int
+    scheduled_for: datetime
+    status: Status = Status.SCHEDULED
+    handyman_id: str | None = None
+
+    @classmethod
+    def schedule(
+        cls,
+        customer: Customer,
+        *,
+        device_type: DeviceType,
+        products: list[ProductLine],
+        price_cents: int,
+        scheduled_for: datetime,
+        at: datetime,
+    ) -> tuple[Installation, InstallationCreated]:
+        customer.ensure_active()
+        installation = cls(
+            partner_id=customer.partner_id,
+            id=new_id("ins"),
+            customer_id=customer.id,
+            device_type=device_type,
+            products=products,
+            price_cents=price_cents,
+            scheduled_for=scheduled_for,
+        )
+        data = InstallationCreatedData(
+            installation_id=installation.id,
+            customer_id=customer.id,
+            device_type=device_type,
+            products=products,
+            price_cents=price_cents,
+            scheduled_for=scheduled_for,
+        )
+        return installation, installation._record(InstallationCreated, data, at)
+
+    def assign(self, handyman: Handyman, at: datetime) -> HandymanAssigned | None:
+        """(Re)assign the job; assigning the handyman already on it changes nothing."""
+        if self.status in FINAL:
+            raise InstallationClosed(self.id, self.status)
+        if handyman.id == self.handyman_id:
+            return None
+        self.handyman_id = handyman.id
+        data = HandymanAssignedData(installation_id=self.id, handyman_id=handyman.id)
+        return self._record(HandymanAssigned, data, at)
+
+    def change_status(self, to_status: Status, at: datetime) -> InstallationStatusChanged:
+        if to_status not in WORKFLOW[self.status]:
+            raise ForbiddenTransition(self.id, self.status, to_status)
+        data = InstallationStatusChangedData(
+            installation_id=self.id, from_status=self.status, to_status=to_status
+        )
+        self.status = to_status
+        return self._record(InstallationStatusChanged, data, at)

@@ -1,0 +1,149 @@
+"""The HTTP request and response bodies (CONTRACT.md, installations endpoints). Money is integer cents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from heyzack_shared.contracts.installations import (
+    Availability,
+    DeviceType,
+    InstallationStatus,
+    ProductLine,
+    SkillLevel,
+)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from installations.domain import Customer, Handyman, Installation
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+Certification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+SkillCategory = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Certifications = Annotated[list[Certification], Field(max_length=50)]
+Skills = Annotated[dict[SkillCategory, SkillLevel], Field(max_length=50)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Change(Request):
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            fields = ", ".join(type(self).model_fields)
+            raise ValueError(f"give at least one of: {fields}")
+        return self
+
+
+class NewCustomer(Request):
+    name: Name
+    email: Email
+    active: bool = True
+
+
+class CustomerChange(Change):
+    name: Name | None = None
+    email: Email | None = None
+    active: bool | None = None
+
+
+class CustomerOut(BaseModel):
+    customer_id: str
+    name: str
+    email: str
+    active: bool
+    version: int
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerOut:
+        return cls(
+            customer_id=customer.id,
+            name=customer.name,
+            email=customer.email,
+            active=customer.active,
+            version=customer.version,
+        )
+
+
+class NewHandyman(Request):
+    name: Name
+    availability: Availability = Availability.AVAILABLE
+    certifications: Certifications = []
+    skills: Skills = Field(default_factory=dict, description="category → level 0–5")
+
+
+class HandymanProfileChange(Change):
+    certifications: Certifications | None = None
+    skills: Skills | None = Field(
+        default=None, description="category → level 0–5; replaces the old skills whole"
+    )
+
+
+class AvailabilityChange(Request):
+    availability: Availability
+
+
+class HandymanOut(BaseModel):
+    handyman_id: str
+    name: str
+    availability: Availability
+    certifications: list[str]
+    skills: dict[str, int]
+    version: int
+
+    @classmethod
+    def of(cls, handyman: Handyman) -> HandymanOut:
+        return cls(
+            handyman_id=handyman.id,
+            name=handyman.name,
+            availability=handyman.availability,
+            certifications=handyman.certifications,
+            skills=handyman.skills,
+            version=handyman.version,
+        )
+
+
+class NewInstallation(Request):
+    customer_id: str = Field(min_length=1)
+    device_type: DeviceType
+    products: list[ProductLine] = Field(default_factory=list, max_length=100)
+    price_cents: int = Field(ge=0, strict=True, description="integer cents, EUR")
+    scheduled_for: AwareDatetime = Field(description="RFC 3339 with an offset")
+
+
+class Assignment(Request):
+    handyman_id: str = Field(min_length=1)
+
+
+class StatusChange(Request):
+    to_status: InstallationStatus
+
+
+class InstallationOut(BaseModel):
+    installation_id: str
+    customer_id: str
+    handyman_id: str | None
+    device_type: DeviceType
+    products: list[ProductLine]
+    price_cents: int
+    scheduled_for: datetime
+    status: InstallationStatus
+    version: int
+
+    @classmethod
+    def of(cls, installation: Installation) -> InstallationOut:
+        return cls(
+            installation_id=installation.id,
+            customer_id=installation.customer_id,
+            handyman_id=installation.handyman_id,
+            device_type=installation.device_type,
+            products=installation.products,
+            price_cents=installation.price_cents,
+            scheduled_for=installation.scheduled_for,
+            status=installation.status,
+            version=installation.version,
+        )

@@ -1,0 +1,77 @@
+"""Events of the ratings service (topic heyzack.ratings.v1)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from heyzack_shared.contracts import topics
+from heyzack_shared.contracts.installations import DeviceType
+from heyzack_shared.envelope import Envelope, EventData
+
+
+class RatingsEvent(Envelope):
+    topic: ClassVar[str] = topics.RATINGS
+    producer_name: ClassVar[str] = "ratings"
+
+
+class RatingSubmittedData(EventData):
+    rating_id: str
+    installation_id: str
+    customer_id: str
+    handyman_id: str | None
+    device_type: DeviceType
+    stars: int = Field(ge=1, le=5)
+    comment: str | None
+
+
+class RatingSubmitted(RatingsEvent):
+    event_type: Literal["RatingSubmitted"] = "RatingSubmitted"
+    data: RatingSubmittedData
+
+
+class SurveySentData(EventData):
+    survey_id: str
+    customer_id: str
+    installation_id: str | None
+
+
+class SurveySent(RatingsEvent):
+    event_type: Literal["SurveySent"] = "SurveySent"
+    data: SurveySentData
+
+
+class SurveyAnsweredData(EventData):
+    survey_id: str
+    nps_score: int = Field(ge=0, le=10)
+    comment: str | None
+
+
+class SurveyAnswered(RatingsEvent):
+    event_type: Literal["SurveyAnswered"] = "SurveyAnswered"
+    data: SurveyAnsweredData
+
+
+class IssueReportedData(EventData):
+    issue_id: str
+    customer_id: str
+    installation_id: str | None
+    summary: str
+
+
+class IssueReported(RatingsEvent):
+    event_type: Literal["IssueReported"] = "IssueReported"
+    data: IssueReportedData
+
+
+class IssueResolvedData(EventData):
+    issue_id: str
+
+
+class IssueResolved(RatingsEvent):
+    event_type: Literal["IssueResolved"] = "IssueResolved"
+    data: IssueResolvedData
+
+
+EVENTS = (RatingSubmitted, SurveySent, SurveyAnswered, IssueReported, IssueResolved)

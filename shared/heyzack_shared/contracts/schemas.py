@@ -1,0 +1,29 @@
+"""Export the JSON Schema of every event of the contract: `python -m heyzack_shared.contracts.schemas DIR`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from heyzack_shared.contracts import ALL_EVENTS
+from heyzack_shared.contracts.deadletter import DeadLetter
+from heyzack_shared.envelope import Envelope
+
+
+def export(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    models: list[type[Envelope] | type[DeadLetter]] = [*ALL_EVENTS, DeadLetter]
+    for model in models:
+        schema = model.model_json_schema(mode="serialization")
+        schema["x-topic"] = model.topic
+        path = folder / f"{model.__name__}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in export(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")):
+        print(path)

@@ -1,0 +1,86 @@
+"""What every HTTP service has: the error body, /healthz, /readyz, /metrics, and the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from starlette.exceptions import HTTPException
+
+from heyzack_shared.errors import HeyZackError
+
+ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+_requests = Counter("heyzack_http_requests_total", "HTTP requests served", ["service", "method", "status"])
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def create_app(
+    service: str,
+    *,
+    lifespan: Lifespan,
+    readiness: list[ReadinessCheck],
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(title=f"HeyZack {service}", description=description, lifespan=lifespan)
+    _install_error_handlers(app)
+    _install_probes(app, readiness)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        _requests.labels(service, request.method, response.status_code).inc()
+        return response
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HeyZackError)
+    async def domain_error(_: Request, error: HeyZackError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse(error_body(error.code, error.message), error.status, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid", _describe(error)), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse(error_body("http_error", str(error.detail)), error.status_code)
+
+
+def _describe(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(p) for p in problem["loc"] if p != "body") or "body"
+        parts.append(f"{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def _install_probes(app: FastAPI, readiness: list[ReadinessCheck]) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            for check in readiness:
+                await check(app)
+        except Exception as error:
+            return JSONResponse({"status": "unavailable", "reason": repr(error)}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

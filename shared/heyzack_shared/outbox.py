@@ -1,0 +1,116 @@
+"""The transactional outbox: events are written with the state change and relayed to Kafka afterwards.
+
+Writers call `append` inside the transaction of their use case. One relay per service database
+(leadership by advisory lock) publishes unsent rows in id order and marks a row sent only once the
+broker acknowledged it. Selecting by `sent_at IS NULL`, never by "id greater than the last one seen",
+is what keeps a row whose transaction commits late from being skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter
+
+from heyzack_shared.envelope import Envelope
+
+CHANNEL = "heyzack_outbox"
+_RELAY_LOCK = 7_211_002
+_log = logging.getLogger(__name__)
+_published = Counter("heyzack_outbox_published_total", "Events relayed from the outbox", ["topic"])
+
+
+async def append(conn: asyncpg.Connection, events: Iterable[Envelope]) -> None:
+    """Record events in the caller's transaction; the relay is woken when it commits."""
+    rows = [(e.event_id, e.topic, e.key, e.to_json(), e.aggregate_id, e.aggregate_version) for e in events]
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, topic, message_key, payload, aggregate_id, aggregate_version)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        rows,
+    )
+    await conn.execute(f"NOTIFY {CHANNEL}")
+
+
+async def mark_all_unsent(pool: asyncpg.Pool) -> int:
+    """Queue a service's whole history for publishing again (a broker that lost its topics)."""
+    status = await pool.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL")
+    return int(status.split()[-1])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled. Waits for leadership first, so extra replicas stand by."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)
+            await conn.add_listener(CHANNEL, self._on_notify)
+            try:
+                while True:
+                    if await self._publish_or_log() < self._batch_size:
+                        await self._idle()
+            finally:
+                await conn.remove_listener(CHANNEL, self._on_notify)
+                await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+
+    async def _publish_or_log(self) -> int:
+        try:
+            return await self.publish_pending()
+        except (KafkaError, asyncpg.PostgresError, OSError):
+            _log.exception("outbox relay could not publish; retrying in %.1fs", self._poll_interval)
+            return 0
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were acknowledged and marked sent."""
+        rows = await self._pool.fetch(
+            "SELECT id, topic, message_key, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+            self._batch_size,
+        )
+        acknowledged = await self._send_in_order(rows)
+        if acknowledged:
+            await self._pool.execute(
+                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", acknowledged
+            )
+        return len(acknowledged)
+
+    async def _send_in_order(self, rows: Sequence[asyncpg.Record]) -> list[int]:
+        """Send all, then keep the acknowledged prefix: a failed row and those after it are retried."""
+        pending = [
+            await self._producer.send(row["topic"], row["payload"], key=row["message_key"]) for row in rows
+        ]
+        acknowledged: list[int] = []
+        for row, delivery in zip(rows, pending, strict=True):
+            try:
+                await delivery
+            except KafkaError:
+                _log.exception("broker refused outbox row %s; retrying from there", row["id"])
+                break
+            acknowledged.append(row["id"])
+            _published.labels(row["topic"]).inc()
+        return acknowledged
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        self._wake.clear()

@@ -1,0 +1,44 @@
+"""What every domain service runs besides its routes: a migrated database, the outbox relay, uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI
+
+from heyzack_shared.db import database
+from heyzack_shared.kafka import new_producer
+from heyzack_shared.outbox import OutboxRelay
+
+
+@asynccontextmanager
+async def database_with_outbox(
+    database_url: str, migrations: Path, kafka_bootstrap: str
+) -> AsyncIterator[asyncpg.Pool]:
+    """A migrated pool, with the outbox relay publishing to Kafka in the background while it is open."""
+    async with database(database_url, migrations) as pool:
+        producer = new_producer(kafka_bootstrap)
+        await producer.start()
+        relay = asyncio.create_task(OutboxRelay(pool, producer).run(), name="outbox-relay")
+        try:
+            yield pool
+        finally:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
+            await producer.stop()
+
+
+async def database_answers(app: FastAPI) -> None:
+    """Readiness check for an app that keeps its pool in `app.state.pool`."""
+    await app.state.pool.fetchval("SELECT 1")
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
