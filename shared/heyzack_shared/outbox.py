@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import Counter
 
 from heyzack_shared.envelope import Envelope
+from heyzack_shared.kafka import new_producer
 
 CHANNEL = "heyzack_outbox"
 _RELAY_LOCK = 7_211_002
@@ -26,7 +28,10 @@ _log = logging.getLogger(__name__)
 _published = Counter("heyzack_outbox_published_total", "Events relayed from the outbox", ["topic"])
 
 
-async def append(conn: asyncpg.Connection, events: Iterable[Envelope]) -> None:
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+
+async def append(conn: Connection, events: Iterable[Envelope]) -> None:
     """Record events in the caller's transaction; the relay is woken when it commits."""
     rows = [(e.event_id, e.topic, e.key, e.to_json(), e.aggregate_id, e.aggregate_version) for e in events]
     await conn.executemany(
@@ -41,6 +46,21 @@ async def mark_all_unsent(pool: asyncpg.Pool) -> int:
     """Queue a service's whole history for publishing again (a broker that lost its topics)."""
     status = await pool.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL")
     return int(status.split()[-1])
+
+
+async def relay_forever(pool: asyncpg.Pool, kafka_bootstrap: str, *, restart_delay: float = 2.0) -> None:
+    """Relay until cancelled. Commands are accepted while Kafka is unreachable: their events wait in
+    the outbox, and the relay starts over with a fresh producer until the broker answers again."""
+    while True:
+        producer = new_producer(kafka_bootstrap)
+        try:
+            await producer.start()
+            await OutboxRelay(pool, producer).run()
+        except (KafkaError, OSError):
+            _log.exception("outbox relay stopped; restarting in %.1fs", restart_delay)
+        finally:
+            await producer.stop()
+        await asyncio.sleep(restart_delay)
 
 
 class OutboxRelay:

@@ -13,8 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from heyzack_shared.db import database
-from heyzack_shared.kafka import new_producer
-from heyzack_shared.outbox import OutboxRelay
+from heyzack_shared.outbox import relay_forever
 
 
 @asynccontextmanager
@@ -23,15 +22,12 @@ async def database_with_outbox(
 ) -> AsyncIterator[asyncpg.Pool]:
     """A migrated pool, with the outbox relay publishing to Kafka in the background while it is open."""
     async with database(database_url, migrations) as pool:
-        producer = new_producer(kafka_bootstrap)
-        await producer.start()
-        relay = asyncio.create_task(OutboxRelay(pool, producer).run(), name="outbox-relay")
+        relay = asyncio.create_task(relay_forever(pool, kafka_bootstrap), name="outbox-relay")
         try:
             yield pool
         finally:
             relay.cancel()
             await asyncio.gather(relay, return_exceptions=True)
-            await producer.stop()
 
 
 async def database_answers(app: FastAPI) -> None:

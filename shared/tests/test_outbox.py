@@ -33,10 +33,15 @@ def _customer(partner_id: str, number: int = 1) -> inst.CustomerRegistered:
 
 
 @pytest.fixture
-async def pool(infrastructure: Endpoints) -> AsyncIterator[asyncpg.Pool]:
+async def database_url(infrastructure: Endpoints) -> str:
     name = f"outbox_{uuid.uuid4().hex[:12]}"
     await ensure_database(infrastructure, name)
-    pool = await create_pool(infrastructure.database_url(name))
+    return infrastructure.database_url(name)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url)
     await migrate(pool, SHARED_MIGRATIONS)
     yield pool
     await pool.close()
@@ -136,12 +141,13 @@ async def test_events_are_sent_only_once_acknowledged_and_in_order(
     await wait_until(lambda: _unsent_is(pool, 0), message="rows marked sent")
 
 
-async def test_a_relay_killed_mid_batch_loses_nothing(pool: asyncpg.Pool, infrastructure: Endpoints) -> None:
+async def test_a_relay_killed_mid_batch_loses_nothing(
+    pool: asyncpg.Pool, database_url: str, infrastructure: Endpoints
+) -> None:
     partner = f"partner-{uuid.uuid4()}"
     events = [_customer(partner, n) for n in range(5000)]
     async with pool.acquire() as conn, conn.transaction():
         await outbox.append(conn, events)
-    database_url = _url_of(pool, infrastructure)
     relay_script = str(Path(__file__).with_name("relay_process.py"))
     doomed = await asyncio.create_subprocess_exec(
         sys.executable, relay_script, database_url, infrastructure.kafka_bootstrap
@@ -187,8 +193,3 @@ async def _unsent_is(pool: asyncpg.Pool, expected: int) -> bool:
 
 async def _unsent_below(pool: asyncpg.Pool, total: int) -> bool:
     return await _unsent(pool) < total
-
-
-def _url_of(pool: asyncpg.Pool, infrastructure: Endpoints) -> str:
-    database: str = pool._connect_kwargs["database"]  # type: ignore[attr-defined]
-    return infrastructure.database_url(database)

@@ -9,25 +9,26 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from credits.settings import CreditsSettings
-from heyzack_shared.http import create_app
+from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.service import database_answers, database_with_outbox, serve
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build_app(settings: CreditsSettings) -> FastAPI:
+def create_app(settings: CreditsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.jwt_secret = settings.jwt_secret.get_secret_value()
         async with database_with_outbox(
             settings.database_url, MIGRATIONS, settings.kafka_bootstrap_servers
         ) as pool:
             app.state.pool = pool
             yield
 
-    return create_app("credits", lifespan=lifespan, readiness=[database_answers])
+    app = create_service_app("credits", lifespan=lifespan, readiness=[database_answers])
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    return app
 
 
 def main() -> None:
     settings = CreditsSettings()  # read from the environment
-    serve(build_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), host=settings.http_host, port=settings.http_port)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
-from heyzack_shared.auth import CurrentCaller
 
+from heyzack_shared.auth import CurrentCaller
 from installations import commands, handlers
 from installations.schemas import (
     Assignment,

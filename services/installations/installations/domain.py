@@ -9,31 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
-from heyzack_shared.contracts.installations import (
-    Availability,
-    CustomerRegistered,
-    CustomerRegisteredData,
-    CustomerStatusChanged,
-    CustomerStatusChangedData,
-    DeviceType,
-    HandymanAssigned,
-    HandymanAssignedData,
-    HandymanAvailabilityChanged,
-    HandymanAvailabilityChangedData,
-    HandymanProfileUpdated,
-    HandymanProfileUpdatedData,
-    HandymanRegistered,
-    HandymanRegisteredData,
-    InstallationCreated,
-    InstallationCreatedData,
-    InstallationStatus,
-    InstallationStatusChanged,
-    InstallationStatusChangedData,
-    ProductLine,
-)
+from heyzack_shared.contracts import installations as events
+from heyzack_shared.contracts.installations import Availability, DeviceType, InstallationStatus, ProductLine
 from heyzack_shared.envelope import Envelope, EventData
 from heyzack_shared.errors import Conflict
 
@@ -107,22 +87,24 @@ class Customer(Aggregate):
     @classmethod
     def register(
         cls, partner_id: str, *, name: str, email: str, active: bool, at: datetime
-    ) -> tuple[Customer, CustomerRegistered]:
+    ) -> tuple[Customer, events.CustomerRegistered]:
         customer = cls(partner_id=partner_id, id=new_id("cus"), name=name, email=email, active=active)
-        data = CustomerRegisteredData(customer_id=customer.id, name=name, email=email, active=active)
-        return customer, customer._record(CustomerRegistered, data, at)
+        data = events.CustomerRegisteredData(customer_id=customer.id, name=name, email=email, active=active)
+        return customer, customer._record(events.CustomerRegistered, data, at)
 
     def edit_contact(self, *, name: str | None = None, email: str | None = None) -> None:
         """Contact details are state only: no contract event carries them after registration."""
         self.name = self.name if name is None else name
         self.email = self.email if email is None else email
 
-    def set_active(self, active: bool, at: datetime) -> CustomerStatusChanged | None:
+    def set_active(self, active: bool, at: datetime) -> events.CustomerStatusChanged | None:
         if active == self.active:
             return None
         self.active = active
         return self._record(
-            CustomerStatusChanged, CustomerStatusChangedData(customer_id=self.id, active=active), at
+            events.CustomerStatusChanged,
+            events.CustomerStatusChangedData(customer_id=self.id, active=active),
+            at,
         )
 
     def ensure_active(self) -> None:
@@ -147,7 +129,7 @@ class Handyman(Aggregate):
         certifications: list[str],
         skills: dict[str, int],
         at: datetime,
-    ) -> tuple[Handyman, HandymanRegistered]:
+    ) -> tuple[Handyman, events.HandymanRegistered]:
         handyman = cls(
             partner_id=partner_id,
             id=new_id("hdm"),
@@ -156,35 +138,37 @@ class Handyman(Aggregate):
             certifications=certifications,
             skills=skills,
         )
-        data = HandymanRegisteredData(
+        data = events.HandymanRegisteredData(
             handyman_id=handyman.id,
             name=name,
             availability=availability,
             certifications=certifications,
             skills=skills,
         )
-        return handyman, handyman._record(HandymanRegistered, data, at)
+        return handyman, handyman._record(events.HandymanRegistered, data, at)
 
     def update_profile(
         self, at: datetime, *, certifications: list[str] | None = None, skills: dict[str, int] | None = None
-    ) -> HandymanProfileUpdated | None:
+    ) -> events.HandymanProfileUpdated | None:
         """A list given replaces the old one whole; the event carries both full lists, never a diff."""
         certifications = self.certifications if certifications is None else certifications
         skills = self.skills if skills is None else skills
         if certifications == self.certifications and skills == self.skills:
             return None
         self.certifications, self.skills = certifications, skills
-        data = HandymanProfileUpdatedData(handyman_id=self.id, certifications=certifications, skills=skills)
-        return self._record(HandymanProfileUpdated, data, at)
+        data = events.HandymanProfileUpdatedData(
+            handyman_id=self.id, certifications=certifications, skills=skills
+        )
+        return self._record(events.HandymanProfileUpdated, data, at)
 
     def set_availability(
         self, availability: Availability, at: datetime
-    ) -> HandymanAvailabilityChanged | None:
+    ) -> events.HandymanAvailabilityChanged | None:
         if availability == self.availability:
             return None
         self.availability = availability
-        data = HandymanAvailabilityChangedData(handyman_id=self.id, availability=availability)
-        return self._record(HandymanAvailabilityChanged, data, at)
+        data = events.HandymanAvailabilityChangedData(handyman_id=self.id, availability=availability)
+        return self._record(events.HandymanAvailabilityChanged, data, at)
 
 
 @dataclass(kw_only=True)
@@ -207,8 +191,10 @@ class Installation(Aggregate):
         price_cents: int,
         scheduled_for: datetime,
         at: datetime,
-    ) -> tuple[Installation, InstallationCreated]:
+    ) -> tuple[Installation, events.InstallationCreated]:
+        """A new job for an active customer; `scheduled_for` is kept (and published) in UTC."""
         customer.ensure_active()
+        scheduled_for = scheduled_for.astimezone(UTC)
         installation = cls(
             partner_id=customer.partner_id,
             id=new_id("ins"),
@@ -218,7 +204,7 @@ class Installation(Aggregate):
             price_cents=price_cents,
             scheduled_for=scheduled_for,
         )
-        data = InstallationCreatedData(
+        data = events.InstallationCreatedData(
             installation_id=installation.id,
             customer_id=customer.id,
             device_type=device_type,
@@ -226,23 +212,23 @@ class Installation(Aggregate):
             price_cents=price_cents,
             scheduled_for=scheduled_for,
         )
-        return installation, installation._record(InstallationCreated, data, at)
+        return installation, installation._record(events.InstallationCreated, data, at)
 
-    def assign(self, handyman: Handyman, at: datetime) -> HandymanAssigned | None:
+    def assign(self, handyman: Handyman, at: datetime) -> events.HandymanAssigned | None:
         """(Re)assign the job; assigning the handyman already on it changes nothing."""
         if self.status in FINAL:
             raise InstallationClosed(self.id, self.status)
         if handyman.id == self.handyman_id:
             return None
         self.handyman_id = handyman.id
-        data = HandymanAssignedData(installation_id=self.id, handyman_id=handyman.id)
-        return self._record(HandymanAssigned, data, at)
+        data = events.HandymanAssignedData(installation_id=self.id, handyman_id=handyman.id)
+        return self._record(events.HandymanAssigned, data, at)
 
-    def change_status(self, to_status: Status, at: datetime) -> InstallationStatusChanged:
+    def change_status(self, to_status: Status, at: datetime) -> events.InstallationStatusChanged:
         if to_status not in WORKFLOW[self.status]:
             raise ForbiddenTransition(self.id, self.status, to_status)
-        data = InstallationStatusChangedData(
+        data = events.InstallationStatusChangedData(
             installation_id=self.id, from_status=self.status, to_status=to_status
         )
         self.status = to_status
-        return self._record(InstallationStatusChanged, data, at)
+        return self._record(events.InstallationStatusChanged, data, at)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from heyzack_shared.errors import NotFound
-
 from installations import commands
 from installations.domain import Customer, Handyman, Installation
 from installations.unit_of_work import UnitOfWork

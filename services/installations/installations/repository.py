@@ -8,13 +8,12 @@ each seeing the version the previous one wrote.
 from __future__ import annotations
 
 import json
-
 from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from heyzack_shared.contracts.installations import Availability, DeviceType, ProductLine
 
+from heyzack_shared.contracts.installations import Availability, DeviceType, ProductLine
 from installations.domain import Customer, Handyman, Installation, Status
 
 Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy

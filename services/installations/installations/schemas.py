@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
 from heyzack_shared.contracts.installations import (
     Availability,
     DeviceType,
@@ -12,8 +14,6 @@ from heyzack_shared.contracts.installations import (
     ProductLine,
     SkillLevel,
 )
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
 from installations.domain import Customer, Handyman, Installation
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from heyzack_shared.settings import ServiceSettings, database_url_field
 from pydantic import Field
+
+from heyzack_shared.settings import ServiceSettings, database_url_field
 
 
 class InstallationsSettings(ServiceSettings):

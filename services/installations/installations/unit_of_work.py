@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self, cast
+from typing import Self
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
+
 from heyzack_shared import outbox
 from heyzack_shared.envelope import Envelope
-
 from installations.repository import Customers, Handymen, Installations
 
 
@@ -27,7 +27,11 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._conn: PoolConnectionProxy = await self._pool.acquire()
         self._transaction: Transaction = self._conn.transaction()
-        await self._transaction.start()
+        try:
+            await self._transaction.start()
+        except BaseException:
+            await self._pool.release(self._conn)
+            raise
         self._committed = False
         self.customers = Customers(self._conn)
         self.handymen = Handymen(self._conn)
@@ -47,8 +51,7 @@ class UnitOfWork:
         """Record the events that happened; None stands for "nothing changed" and is skipped."""
         emitted = [event for event in events if event is not None]
         if emitted:
-            # The proxy forwards every call to its connection; `append` is typed for the bare connection.
-            await outbox.append(cast(asyncpg.Connection, self._conn), emitted)
+            await outbox.append(self._conn, emitted)
 
     async def commit(self) -> None:
         await self._transaction.commit()

@@ -8,26 +8,27 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from heyzack_shared.http import create_app
+from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.service import database_answers, database_with_outbox, serve
 from ratings.settings import RatingsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build_app(settings: RatingsSettings) -> FastAPI:
+def create_app(settings: RatingsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.jwt_secret = settings.jwt_secret.get_secret_value()
         async with database_with_outbox(
             settings.database_url, MIGRATIONS, settings.kafka_bootstrap_servers
         ) as pool:
             app.state.pool = pool
             yield
 
-    return create_app("ratings", lifespan=lifespan, readiness=[database_answers])
+    app = create_service_app("ratings", lifespan=lifespan, readiness=[database_answers])
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    return app
 
 
 def main() -> None:
     settings = RatingsSettings()  # read from the environment
-    serve(build_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(create_app(settings), host=settings.http_host, port=settings.http_port)
