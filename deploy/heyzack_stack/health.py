@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import redis.asyncio as redis
 from aiokafka.errors import KafkaError
 from redis.exceptions import RedisError
@@ -52,7 +53,20 @@ async def kafka_answers(bootstrap: str) -> None:
     await ping_kafka(bootstrap, timeout=3)
 
 
-_NOT_YET = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError, KafkaError)
+async def http_ready(url: str) -> None:
+    async with httpx.AsyncClient(timeout=3) as client:
+        response = await client.get(url)
+        response.raise_for_status()
+
+
+_NOT_YET = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    RedisError,
+    KafkaError,
+    httpx.HTTPError,
+)
 
 
 async def await_healthy(server: Server, probe: Probe, *, timeout: float) -> None:

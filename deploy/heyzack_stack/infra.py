@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Protocol
@@ -36,18 +36,15 @@ _PROBES: dict[str, Probe] = {
 
 
 @asynccontextmanager
-async def start_infrastructure(
-    state_dir: Path, *, kafka_port: int | None = None
-) -> AsyncIterator[Endpoints]:
+async def start_infrastructure(state_dir: Path, *, kafka_port: int | None = None) -> AsyncIterator[Endpoints]:
     """Start (or find) Kafka, Redis and PostgreSQL; yield once every one of them answers.
 
     An async context manager: `async with start_infrastructure(dir) as endpoints: ...`. On exit every server
     it started is stopped, in reverse order. Logs and the PostgreSQL data directory live under `state_dir`.
     `kafka_port` pins the port of a broker it starts (default: a free one).
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
     backend = _backend() if not all(map(os.environ.get, _EXTERNAL.values())) else embedded
-    starts = {
+    starts: dict[str, Callable[[], AbstractAsyncContextManager[Server]]] = {
         "kafka": lambda: backend.kafka(state_dir, kafka_port),
         "redis": lambda: backend.redis(state_dir),
         "postgres": lambda: backend.postgres(state_dir),

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ class ChildProcess:
         return self.process.poll()
 
     def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_path, lines)
+        return _tail(self.log_path, lines)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Ask politely with the stop signal, then SIGKILL the whole group after `grace` seconds."""
@@ -57,23 +58,20 @@ class ChildProcess:
                 self.process.wait(grace)
             except subprocess.TimeoutExpired:
                 self._signal_group(signal.SIGKILL)
-                self.process.wait(grace)
+                with suppress(subprocess.TimeoutExpired):
+                    self.process.wait(grace)
         # Sweeps anything the leader left behind in its group (a server's worker processes).
         self._signal_group(signal.SIGKILL)
         if self in _running:
             _running.remove(self)
 
     def _signal(self, signum: signal.Signals) -> None:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def _signal_group(self, signum: signal.Signals) -> None:
-        try:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def spawn(
@@ -86,13 +84,13 @@ def spawn(
     run_as: RunAs | None = None,
     stop_signal: signal.Signals = signal.SIGTERM,
 ) -> ChildProcess:
-    """Start `argv` in a new session, stdout and stderr appended to `log_path`.
+    """Start `argv` in a new session, stdout and stderr written to `log_path` (emptied first).
 
     Must be called from the thread that lives as long as the child: the parent-death signal fires when the
     spawning thread ends, so never from a worker thread.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
+    with log_path.open("wb") as log:
         process = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
@@ -111,7 +109,12 @@ def spawn(
     return child
 
 
-def tail(path: Path, lines: int = 40) -> str:
+def supervised() -> list[ChildProcess]:
+    """Every child started here and not stopped yet, oldest first."""
+    return list(_running)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
     if not path.exists():
         return f"(no log at {path})"
     text = path.read_bytes()[-64_000:].decode("utf-8", errors="replace")

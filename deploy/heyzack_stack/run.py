@@ -1,0 +1,178 @@
+"""`heyzack-stack`, what `make run` starts: the whole platform on this machine, until Ctrl-C or SIGTERM.
+
+State (PostgreSQL data, logs, the JWT secret) lives in `.state/` at the repository root. Stopping takes the
+services down first, then the infrastructure; any supervised process that dies stops everything (exit 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from heyzack_shared.auth import issue_token
+from heyzack_shared.contracts.topics import ALL_TOPICS
+from heyzack_shared.kafka import create_topics
+from heyzack_shared.outbox import mark_all_unsent
+from heyzack_stack.demo import DEMO_PARTNER, DemoDataRejected, load_demo
+from heyzack_stack.infra import (
+    Endpoints,
+    InfrastructureError,
+    ensure_database,
+    kafka_is_external,
+    start_infrastructure,
+)
+from heyzack_stack.services import (
+    DATABASES,
+    SERVICES,
+    ServiceFailure,
+    first_failure,
+    running_services,
+    service,
+)
+
+# deploy/heyzack_stack/run.py -> the repository root: the workspace installs this package editable.
+STATE_DIR = Path(__file__).resolve().parents[2] / ".state"
+KAFKA_PORT = 9092
+DEMO_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+
+
+def main() -> None:
+    sys.exit(asyncio.run(_main()))
+
+
+async def _main() -> int:
+    _stop_on_signals(asyncio.current_task())
+    try:
+        await run_platform(STATE_DIR)
+    except asyncio.CancelledError:
+        _say("stopped.")
+    except (InfrastructureError, ServiceFailure, DemoDataRejected, httpx.HTTPError) as failure:
+        print(f"heyzack-stack: {failure}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+async def run_platform(state_dir: Path) -> None:
+    """Run until cancelled (a stop signal) or until a supervised process dies (ServiceFailure)."""
+    secret = _jwt_secret(state_dir)
+    _say("starting PostgreSQL, Redis and Kafka…")
+    async with start_infrastructure(state_dir, kafka_port=KAFKA_PORT) as endpoints:
+        await create_topics(endpoints.kafka_bootstrap, ALL_TOPICS)
+        database_urls = {name: await _database(endpoints, name) for name in DATABASES}
+        if not kafka_is_external():
+            await _republish_history(database_urls)
+        _say(f"starting {', '.join(service.name for service in SERVICES)}…")
+        env = _service_environment(endpoints, database_urls, secret)
+        async with running_services(SERVICES, env, state_dir / "logs"):
+            token = issue_token(
+                secret,
+                partner_id=DEMO_PARTNER,
+                roles=["partner"],
+                subject="demo-user",
+                ttl=DEMO_TOKEN_TTL_SECONDS,
+            )
+            await _load_demo_once(state_dir, token)
+            _announce(token, state_dir)
+            raise await first_failure()
+
+
+async def _database(endpoints: Endpoints, name: str) -> str:
+    if external := os.environ.get(f"{name.upper()}_DATABASE_URL"):
+        return external
+    await ensure_database(endpoints, name)
+    return endpoints.database_url(name)
+
+
+async def _republish_history(database_urls: dict[str, str]) -> None:
+    """Our broker kept its topics in memory only: have each service publish its whole outbox again."""
+    for name, url in database_urls.items():
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+        try:
+            # A fresh database has no outbox yet: the service creates it by migration when it starts.
+            if await pool.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
+                count = await mark_all_unsent(pool)
+                _say(f"{name}: {count} past events queued to be published again")
+        finally:
+            await pool.close()
+
+
+def _service_environment(
+    endpoints: Endpoints, database_urls: dict[str, str], jwt_secret: str
+) -> dict[str, str]:
+    env = dict(os.environ)  # passes HEYZACK_TIMEZONE and the rest through
+    env.update(
+        KAFKA_BOOTSTRAP_SERVERS=endpoints.kafka_bootstrap,
+        REDIS_URL=endpoints.redis_url,
+        HEYZACK_JWT_SECRET=jwt_secret,
+    )
+    env.update({f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()})
+    return env
+
+
+def _jwt_secret(state_dir: Path) -> str:
+    if secret := os.environ.get("HEYZACK_JWT_SECRET"):
+        return secret
+    path = state_dir / "jwt_secret"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+async def _load_demo_once(state_dir: Path, token: str) -> None:
+    marker = state_dir / "demo-loaded"
+    if marker.exists():
+        return
+    _say(f"loading demo data for {DEMO_PARTNER}…")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=service("installations").url, headers=headers, timeout=30
+    ) as client:
+        await load_demo(client)
+    marker.write_text(DEMO_PARTNER + "\n")
+
+
+def _announce(token: str, state_dir: Path) -> None:
+    portal = service("kpi-projector").url
+    (state_dir / "demo_token").write_text(token + "\n")
+    print(
+        f"\nHeyZack platform is up.\n"
+        f"  portal:      {portal}/\n"
+        f"  partner:     {DEMO_PARTNER}\n"
+        f"  demo token:  {token}\n"
+        f"  try:         curl -H 'Authorization: Bearer {token}' {portal}/v1/dashboard\n"
+        f"  logs:        {state_dir / 'logs'}/\n"
+        f"Ctrl-C stops everything.\n",
+        flush=True,
+    )
+
+
+def _stop_on_signals(task: asyncio.Task[Any] | None) -> None:
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: signal.Signals) -> None:
+        if task.cancelling():
+            _say("already stopping…")
+            return
+        _say(f"{signum.name}: stopping the services, then the infrastructure…")
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+
+
+def _say(message: str) -> None:
+    print(f"heyzack-stack: {message}", flush=True)
+
+
+__all__ = ["main", "run_platform"]
