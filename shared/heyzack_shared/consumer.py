@@ -173,9 +173,13 @@ class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
         pass
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        # Paused until the seeks are done: otherwise getmany may hand out records fetched from the
+        # group's reset position while this listener still awaits the sink.
+        self._consumer.pause(*assigned)
         stored = await self._sink.positions(assigned)
         for partition in assigned:
             if partition in stored:
                 self._consumer.seek(partition, stored[partition])
             else:
                 await self._consumer.seek_to_beginning(partition)
+        self._consumer.resume(*assigned)

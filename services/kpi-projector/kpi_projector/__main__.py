@@ -1,0 +1,3 @@
+from kpi_projector.app import main
+
+main()

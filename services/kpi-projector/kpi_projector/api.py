@@ -1,0 +1,107 @@
+"""The read API: the partner's dashboard, and the projection's state for operators."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from heyzack_shared.auth import CurrentCaller, Operator
+from kpi_projector import queries
+from kpi_projector.lag import EndOffsets
+from kpi_projector.read_models import ReadModels
+
+router = APIRouter()
+
+
+def _read_models(request: Request) -> ReadModels:
+    read_models: ReadModels = request.app.state.read_models
+    return read_models
+
+
+def _business_zone(request: Request) -> ZoneInfo:
+    zone: ZoneInfo = request.app.state.business_zone
+    return zone
+
+
+def _end_offsets(request: Request) -> EndOffsets:
+    end_offsets: EndOffsets = request.app.state.end_offsets
+    return end_offsets
+
+
+ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
+BusinessZone = Annotated[ZoneInfo, Depends(_business_zone)]
+EndOffsetsDep = Annotated[EndOffsets, Depends(_end_offsets)]
+
+
+@router.get("/v1/dashboard", response_model=queries.Dashboard, tags=["dashboard"])
+async def get_dashboard(
+    caller: CurrentCaller, read_models: ReadModelsDep, zone: BusinessZone
+) -> queries.Dashboard:
+    """The seven KPI cards of the caller's partner."""
+    counters = await read_models.dashboard_counters(caller.partner_id)
+    return queries.dashboard(caller.partner_id, counters, now=datetime.now(UTC), zone=zone)
+
+
+class PartitionState(BaseModel):
+    topic: str
+    partition: int
+    position: int
+    """The offset of the next message to apply."""
+    end_offset: int | None
+    lag: int | None
+    """Messages not applied yet; an estimate (see kpi_projector.lag), null when the broker does not answer."""
+
+
+class ProjectionState(BaseModel):
+    generation: str
+    events_handled: int
+    """Events applied into this generation, redeliveries included."""
+    last_event_at: str | None
+    """The latest `occurred_at` applied (UTC)."""
+    last_applied_at: str | None
+    freshness_seconds: float | None
+    """How old the latest applied event is now."""
+    lag: int | None
+    partitions: list[PartitionState]
+
+
+@router.get("/v1/ops/projection", response_model=ProjectionState, tags=["ops"])
+async def get_projection(
+    _: Operator, read_models: ReadModelsDep, end_offsets: EndOffsetsDep
+) -> ProjectionState:
+    """The live generation, where its consumer stands on every partition, and how fresh it is."""
+    status = await read_models.status()
+    ends = await end_offsets.of(status.positions.keys())
+    partitions = []
+    for partition, position in status.positions.items():
+        end = ends.get(partition) if ends is not None else None
+        lag = None if end is None else max(0, end - position)
+        partitions.append(
+            PartitionState(
+                topic=partition.topic,
+                partition=partition.partition,
+                position=position,
+                end_offset=end,
+                lag=lag,
+            )
+        )
+    known = [p.lag for p in partitions if p.lag is not None]
+    return ProjectionState(
+        generation=status.generation,
+        events_handled=status.events_handled,
+        last_event_at=status.last_event_at,
+        last_applied_at=status.last_applied_at,
+        freshness_seconds=_age(status.last_event_at),
+        lag=sum(known) if ends is not None else None,
+        partitions=partitions,
+    )
+
+
+def _age(moment: str | None) -> float | None:
+    if moment is None:
+        return None
+    return round((datetime.now(UTC) - datetime.fromisoformat(moment)).total_seconds(), 3)

@@ -1,0 +1,215 @@
+"""The Redis read-models: the one module that knows their key formats.
+
+Every key of a partner is `<ns>:<generation>:{<partner_id>}:<family>` (the hash tag keeps a partner's keys in
+one Cluster slot); the consumer's are `<ns>:<generation>:positions` and `:progress`; the pointer
+`<ns>:generation` names the generation reads use, so a rebuild can fill a new generation beside the live one
+and then switch reads atomically. Families of a partner:
+- `kpi` — hash of counters (`projections.total` / `projections.counter` names) → integer;
+- `agg:<kind>:<aggregate_id>` — hash of the aggregate's field values, `v:<field>` the version that set each
+  value, and `v` the highest version applied (present = counted in the kind's total).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+from aiokafka import TopicPartition
+from prometheus_client import Gauge
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from heyzack_shared.consumer import Batch
+from kpi_projector.projections import COUNTED, AggregateChange, counter_prefix, project_all, total, utc_text
+from kpi_projector.write_behind import WriteBehindScript
+
+INITIAL_GENERATION: Final = "g1"
+_APPLY_BATCH: Final = (Path(__file__).parent / "apply_batch.lua").read_text()
+# The pointer and what it points at, read in one atomic call: a read never mixes two generations.
+_READ_LIVE: Final = """
+local generation = redis.call('GET', KEYS[1]) or ARGV[3]
+local prefix = ARGV[1] .. generation .. ARGV[2]
+if ARGV[4] == 'hash' then return redis.call('HGETALL', prefix .. ARGV[5]) end
+return redis.call('HMGET', prefix .. ARGV[5], unpack(ARGV, 6))
+"""
+_COUNTED: Final = {
+    kind: {"": total(kind)} | {name: counter_prefix(kind, name) for name in names}
+    for kind, names in COUNTED.items()
+}
+_log = logging.getLogger(__name__)
+_last_event = Gauge(
+    "heyzack_projection_last_event_timestamp_seconds",
+    "occurred_at of the newest event applied, per partition head (freshness = now - this)",
+    ["generation"],
+)
+
+
+class Keys:
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.pointer = f"{namespace}:generation"
+
+    def partner(self, generation: str, partner_id: str, family: str) -> str:
+        return f"{self.namespace}:{generation}:{{{partner_id}}}:{family}"
+
+    def positions(self, generation: str) -> str:
+        return f"{self.namespace}:{generation}:positions"
+
+    def progress(self, generation: str) -> str:
+        return f"{self.namespace}:{generation}:progress"
+
+
+def _position_field(partition: TopicPartition) -> str:
+    return f"{partition.topic}:{partition.partition}"
+
+
+def _partition(field: str) -> TopicPartition:
+    topic, partition = field.rsplit(":", 1)
+    return TopicPartition(topic, int(partition))
+
+
+async def live_generation(redis: Redis, namespace: str = "hz") -> str:
+    """The generation reads use; names the initial one when there is none yet."""
+    pointer = Keys(namespace).pointer
+    await redis.set(pointer, INITIAL_GENERATION, nx=True)
+    generation = await redis.get(pointer)
+    if not isinstance(generation, str):
+        raise TypeError(f"{pointer} holds {generation!r}: expected a text (decode_responses=True)")
+    return generation
+
+
+async def switch_generation(redis: Redis, generation: str, namespace: str = "hz") -> None:
+    """Point every later read at `generation`, at once."""
+    await redis.set(Keys(namespace).pointer, generation)
+
+
+class ProjectionStore:
+    """Writes one generation of the read-models; the `EventSink` of the projector's `BatchConsumer`.
+
+    Write-behind, one batch deep: `apply` puts its script call on the wire and returns while Redis runs it, so
+    Redis applies a batch while the consumer fetches and parses the next; the next `apply` (or `flush`,
+    `positions`) first collects that call's outcome and raises its error. That is safe because positions are
+    stored only by the script that applies their batch: if a batch never lands, the consumer resumes from the
+    positions before it. Needs a client made with `decode_responses=True`.
+    """
+
+    def __init__(self, redis: Redis, generation: str, namespace: str = "hz") -> None:
+        self.generation = generation
+        self._redis = redis
+        self._keys = Keys(namespace)
+        self._script = WriteBehindScript(redis, _APPLY_BATCH)
+        self._landing: datetime | None = None
+
+    async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
+        try:
+            await self.flush()
+        except RedisError:
+            _log.exception("the last batch was not applied; the consumer reads it again")
+        ordered = list(partitions)
+        if not ordered:
+            return {}
+        stored = await self._redis.hmget(
+            self._keys.positions(self.generation), [_position_field(p) for p in ordered]
+        )
+        return {p: int(offset) for p, offset in zip(ordered, stored, strict=True) if offset is not None}
+
+    async def apply(self, batch: Batch, *, applied_at: datetime | None = None) -> None:
+        """Apply the batch and record its positions in one atomic script call; a redelivery is a no-op."""
+        events = [delivery.event for delivery in batch.deliveries]
+        # Freshness from the newest event of each partition (aware-datetime comparisons are not cheap).
+        newest = {(delivery.topic, delivery.partition): delivery.event for delivery in batch.deliveries}
+        latest = max((event.occurred_at for event in newest.values()), default=None)
+        payload = [
+            _COUNTED,
+            self._partners(project_all(events)),
+            [item for p, offset in batch.positions.items() for item in (_position_field(p), str(offset))],
+            len(events),
+            utc_text(latest) if latest else "",
+            utc_text(applied_at or datetime.now(UTC)),
+        ]
+        keys = [self._keys.positions(self.generation), self._keys.progress(self.generation)]
+        text = orjson.dumps(payload).decode()
+        await self.flush()
+        await self._script.submit(keys, [text])
+        self._landing = latest
+
+    async def flush(self) -> None:
+        """Return once every batch given to `apply` is in Redis; raise the last one's error if it failed."""
+        landing, self._landing = self._landing, None
+        await self._script.wait()
+        if landing is not None:
+            _last_event.labels(self.generation).set(landing.timestamp())
+
+    async def close(self) -> None:
+        """Stop: the batch in flight lands or not; either way the stored positions say where to resume."""
+        await self._script.close()
+
+    def _partners(self, changes: Iterable[AggregateChange]) -> list[list[Any]]:
+        """The changes grouped per partner, as apply_batch.lua takes them."""
+        key, generation = self._keys.partner, self.generation
+        partners: dict[str, list[list[Any]]] = {}
+        for change in changes:
+            partner_id, kind = change.partner_id, change.kind
+            versions = change.field_versions or change.version
+            aggregate_key = key(generation, partner_id, f"agg:{kind}:{change.aggregate_id}")
+            aggregate: list[Any] = [aggregate_key, kind, change.version, change.fields, versions]
+            partners.setdefault(partner_id, []).append(aggregate)
+        return [
+            [key(generation, partner_id, "kpi"), aggregates] for partner_id, aggregates in partners.items()
+        ]
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    generation: str
+    positions: dict[TopicPartition, int]
+    events_handled: int
+    last_event_at: str | None
+    last_applied_at: str | None
+
+
+class ReadModels:
+    """The read side: always the generation the pointer names at the moment of the read."""
+
+    def __init__(self, redis: Redis, namespace: str = "hz") -> None:
+        self._redis = redis
+        self._keys = Keys(namespace)
+        self._read_live = redis.register_script(_READ_LIVE)
+
+    async def dashboard_counters(self, partner_id: str) -> dict[str, int]:
+        """The partner's KPI counters (`projections.total` / `counter` names), in one round trip."""
+        flat = await self._live(partner_id, "hash", "kpi")
+        return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    async def aggregate(
+        self, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
+    ) -> dict[str, str | None]:
+        """The current values of some fields of one aggregate, in one round trip."""
+        values = await self._live(partner_id, "fields", f"agg:{kind}:{aggregate_id}", *fields)
+        return dict(zip(fields, values, strict=True))
+
+    async def _live(self, partner_id: str, *command: str) -> list[Any]:
+        before, after = self._keys.partner("\0", partner_id, "").split("\0")
+        result: list[Any] = await self._read_live(
+            keys=[self._keys.pointer], args=[before, after, INITIAL_GENERATION, *command]
+        )
+        return result
+
+    async def status(self) -> ProjectionStatus:
+        generation = await live_generation(self._redis, self._keys.namespace)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._keys.positions(generation))
+            pipe.hgetall(self._keys.progress(generation))
+            positions, progress = await pipe.execute()
+        return ProjectionStatus(
+            generation=generation,
+            positions={_partition(field): int(offset) for field, offset in sorted(positions.items())},
+            events_handled=int(progress.get("events_handled", 0)),
+            last_event_at=progress.get("last_event_at"),
+            last_applied_at=progress.get("last_applied_at"),
+        )

@@ -1,0 +1,101 @@
+"""Test kit of the projector's tests: contract events of one partner, and consumer batches of them.
+
+Imported by the tests as `kpi_projector_testkit` (conftest.py puts this folder on sys.path; the name is unique
+across the workspace so no other service's test module can shadow it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import TopicPartition
+
+from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.contracts import installations as inst
+from heyzack_shared.envelope import Envelope
+
+START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+class Events:
+    """Contract events of one partner; business time grows with the version, as a real aggregate's does."""
+
+    def __init__(self, partner_id: str) -> None:
+        self.partner_id = partner_id
+
+    def _new(
+        self, event_type: type[Envelope], aggregate_id: str, version: int, data: inst.EventData
+    ) -> Envelope:
+        return event_type.new(
+            partner_id=self.partner_id,
+            aggregate_id=aggregate_id,
+            aggregate_version=version,
+            data=data,
+            occurred_at=START + timedelta(minutes=version),
+        )
+
+    def customer(self, customer_id: str, *, version: int = 1, active: bool = True) -> Envelope:
+        if version == 1:
+            data = inst.CustomerRegisteredData(
+                customer_id=customer_id, name="Ada", email="ada@example.com", active=active
+            )
+            return self._new(inst.CustomerRegistered, customer_id, version, data)
+        status = inst.CustomerStatusChangedData(customer_id=customer_id, active=active)
+        return self._new(inst.CustomerStatusChanged, customer_id, version, status)
+
+    def handyman(self, handyman_id: str, availability: str = "AVAILABLE", *, version: int = 1) -> Envelope:
+        if version == 1:
+            data = inst.HandymanRegisteredData(
+                handyman_id=handyman_id,
+                name="Bob",
+                availability=inst.Availability(availability),
+                certifications=["electrical"],
+                skills={"camera": 4},
+            )
+            return self._new(inst.HandymanRegistered, handyman_id, version, data)
+        change = inst.HandymanAvailabilityChangedData(
+            handyman_id=handyman_id, availability=inst.Availability(availability)
+        )
+        return self._new(inst.HandymanAvailabilityChanged, handyman_id, version, change)
+
+    def installation(
+        self, installation_id: str, *, device_type: str = "camera", price_cents: int = 25_000
+    ) -> Envelope:
+        data = inst.InstallationCreatedData(
+            installation_id=installation_id,
+            customer_id="cust-1",
+            device_type=inst.DeviceType(device_type),
+            products=[inst.ProductLine(sku="CAM-01", quantity=2)],
+            price_cents=price_cents,
+            scheduled_for=START + timedelta(days=2),
+        )
+        return self._new(inst.InstallationCreated, installation_id, 1, data)
+
+    def assigned(self, installation_id: str, handyman_id: str, *, version: int) -> Envelope:
+        data = inst.HandymanAssignedData(installation_id=installation_id, handyman_id=handyman_id)
+        return self._new(inst.HandymanAssigned, installation_id, version, data)
+
+    def status(self, installation_id: str, from_status: str, to_status: str, *, version: int) -> Envelope:
+        data = inst.InstallationStatusChangedData(
+            installation_id=installation_id,
+            from_status=inst.InstallationStatus(from_status),
+            to_status=inst.InstallationStatus(to_status),
+        )
+        return self._new(inst.InstallationStatusChanged, installation_id, version, data)
+
+    def approved_job(self, installation_id: str) -> list[Envelope]:
+        """Created (v1) → IN_PROGRESS (v2) → WORK_COMPLETED (v3) → CUSTOMER_APPROVED (v4)."""
+        return [
+            self.installation(installation_id),
+            self.status(installation_id, "SCHEDULED", "IN_PROGRESS", version=2),
+            self.status(installation_id, "IN_PROGRESS", "WORK_COMPLETED", version=3),
+            self.status(installation_id, "WORK_COMPLETED", "CUSTOMER_APPROVED", version=4),
+        ]
+
+
+def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: int = 0) -> Batch:
+    """The events as one consumer batch read from `partition` of a test topic, starting at `first_offset`."""
+    topic = "test.installations"
+    deliveries = [Delivery(event, topic, partition, first_offset + n) for n, event in enumerate(events)]
+    return Batch(deliveries, {TopicPartition(topic, partition): first_offset + len(events)})

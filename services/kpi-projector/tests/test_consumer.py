@@ -1,0 +1,232 @@
+"""End to end on real servers: events published to Kafka → the projector → Redis → GET /v1/dashboard."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kpi_projector_testkit import Events
+from redis.asyncio import Redis
+
+from heyzack_shared.consumer import Batch
+from heyzack_shared.contracts import topics
+from heyzack_shared.contracts.deadletter import DeadLetter
+from heyzack_shared.envelope import Envelope
+from heyzack_shared.kafka import new_producer
+from heyzack_shared.testing import wait_until
+from heyzack_stack.infra import Endpoints
+from kpi_projector.app import create_app
+from kpi_projector.read_models import ProjectionStore, live_generation
+from kpi_projector.settings import ProjectorSettings
+
+Published = list[tuple[int, int]]
+"""(partition, offset) of each message published."""
+
+
+@asynccontextmanager
+async def projector(settings: ProjectorSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The projector app running in-process (lifespan: Redis, consumer task), and a client of its API."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kpi-projector") as client:
+            yield client
+
+
+async def publish(bootstrap: str, topic: str, key: str, values: Sequence[Envelope | bytes]) -> Published:
+    producer = new_producer(bootstrap)
+    await producer.start()
+    try:
+        sent = []
+        for value in values:
+            raw = value if isinstance(value, bytes) else value.to_json()
+            metadata = await (await producer.send(topic, raw, key=key.encode()))
+            sent.append((metadata.partition, metadata.offset))
+        return sent
+    finally:
+        await producer.stop()
+
+
+def dashboard_shows(client: httpx.AsyncClient, token: str, expected: dict[str, Any]) -> Callable[[], Any]:
+    async def check() -> bool:
+        response = await client.get("/v1/dashboard", headers={"Authorization": f"Bearer {token}"})
+        cards = response.json()["cards"]
+        return all(cards[name] == card for name, card in expected.items())
+
+    return check
+
+
+def cards(
+    customers: int, installations: int, completed: int, available: int, handymen: int
+) -> dict[str, Any]:
+    return {
+        "total_customers": {"value": customers, "display": str(customers)},
+        "active_installations": {"value": installations, "display": str(installations)},
+        "completed_installations": {"value": completed, "display": str(completed)},
+        "available_handymen": {
+            "available": available,
+            "total": handymen,
+            "display": f"{available}/{handymen}",
+        },
+    }
+
+
+async def test_published_events_reach_the_dashboard(
+    infrastructure: Endpoints, settings: ProjectorSettings, events: Events, token: Callable[..., str]
+) -> None:
+    job = events.approved_job("inst-1")
+    await publish(
+        infrastructure.kafka_bootstrap,
+        topics.INSTALLATIONS,
+        events.partner_id,
+        [
+            events.customer("cust-1"),
+            events.customer("cust-2"),
+            *job,
+            events.installation("inst-2"),
+            events.handyman("hm-1"),
+            events.handyman("hm-2"),
+            events.handyman("hm-2", "BUSY", version=2),
+            *job,  # published twice: Kafka's at-least-once
+        ],
+    )
+    async with projector(settings) as client:
+        await wait_until(
+            dashboard_shows(client, token(events.partner_id), cards(2, 2, 1, 1, 2)),
+            timeout=30,
+            message="the dashboard never showed the published events",
+        )
+        response = await client.get(
+            "/v1/dashboard", headers={"Authorization": f"Bearer {token(events.partner_id)}"}
+        )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["partner_id"] == events.partner_id
+    assert body["cards"]["customer_satisfaction"]["display"] == "N/A"
+    assert body["cards"]["available_credit"] == {
+        "value_cents": 0,
+        "currency": "EUR",
+        "display": "€0",
+        "can_use_credit": False,
+    }
+
+
+async def test_a_restarted_projector_resumes_from_its_stored_positions(
+    infrastructure: Endpoints,
+    settings: ProjectorSettings,
+    redis: Redis,
+    events: Events,
+    token: Callable[..., str],
+) -> None:
+    first = [events.customer("cust-1"), *events.approved_job("inst-1"), events.handyman("hm-1")]
+    await publish(infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, first)
+    async with projector(settings) as client:
+        await wait_until(dashboard_shows(client, token(events.partner_id), cards(1, 1, 1, 1, 1)), timeout=30)
+
+    second = [
+        events.customer("cust-2"),
+        events.handyman("hm-1", "BUSY", version=2),
+        *first,  # redelivered: changes nothing
+    ]
+    sent = await publish(infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, second)
+    # The stored position is what the projector trusts: make it say cust-2 is applied already. A projector
+    # that resumes from it never applies cust-2; one that read the topic from its start would count it.
+    partition, offset = sent[0]
+    store = ProjectionStore(
+        redis, await live_generation(redis, settings.redis_namespace), settings.redis_namespace
+    )
+    await store.apply(Batch([], {TopicPartition(topics.INSTALLATIONS, partition): offset + 1}))
+    await store.flush()
+    restarted = settings.model_copy(update={"consumer_group_id": f"{settings.consumer_group_id}-again"})
+    async with projector(restarted) as client:
+        await wait_until(
+            position_reached(client, ops_header(token), partition, sent[-1][1] + 1),
+            timeout=30,
+            message="the restarted projector did not read the new events",
+        )
+        assert await dashboard_shows(client, token(events.partner_id), cards(1, 1, 1, 0, 1))()
+
+
+def position_reached(
+    client: httpx.AsyncClient, headers: dict[str, str], partition: int, offset: int
+) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        status = (await client.get("/v1/ops/projection", headers=headers)).json()
+        positions = {(p["topic"], p["partition"]): p["position"] for p in status["partitions"]}
+        return positions.get((topics.INSTALLATIONS, partition), 0) >= offset
+
+    return check
+
+
+async def test_rejected_messages_go_to_the_dead_letter_topic_and_later_events_still_count(
+    infrastructure: Endpoints, settings: ProjectorSettings, events: Events, token: Callable[..., str]
+) -> None:
+    unknown_type = json.loads(events.customer("cust-x").to_json()) | {"event_type": "CustomerTeleported"}
+    invalid = json.loads(events.customer("cust-y").to_json())
+    del invalid["data"]["email"]
+    rejected = [b'{"event_id": "not json', json.dumps(unknown_type).encode(), json.dumps(invalid).encode()]
+    sent = await publish(
+        infrastructure.kafka_bootstrap,
+        topics.INSTALLATIONS,
+        events.partner_id,
+        [events.customer("cust-1"), *rejected, events.customer("cust-2")],
+    )
+
+    async with projector(settings) as client:
+        await wait_until(
+            dashboard_shows(
+                client, token(events.partner_id), {"total_customers": {"value": 2, "display": "2"}}
+            ),
+            timeout=30,
+        )
+    letters = await dead_letters(infrastructure.kafka_bootstrap, {position: None for position in sent[1:4]})
+
+    reasons = [letter.reason for letter in letters]
+    assert reasons[0].startswith("malformed JSON")
+    assert reasons[1] == "unknown event type 'CustomerTeleported'"
+    assert reasons[2].startswith("invalid data.email")
+    for letter, original, (partition, offset) in zip(letters, rejected, sent[1:4], strict=True):
+        assert letter.original == original
+        assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
+            topics.INSTALLATIONS,
+            partition,
+            offset,
+        )
+        assert letter.source_key_base64 == base64.b64encode(events.partner_id.encode()).decode()
+        assert letter.consumer == "kpi-projector"
+
+
+async def dead_letters(bootstrap: str, wanted: dict[tuple[int, int], DeadLetter | None]) -> list[DeadLetter]:
+    """The dead letters of the given source (partition, offset)s of the installations topic, in that order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topics.DEADLETTER, p)
+            for p in consumer.partitions_for_topic(topics.DEADLETTER) or []
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+
+        async def all_found() -> bool:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                for message in messages:
+                    letter = DeadLetter.model_validate_json(message.value)
+                    source = (letter.source_partition, letter.source_offset)
+                    if letter.source_topic == topics.INSTALLATIONS and source in wanted:
+                        wanted[source] = letter
+            return all(letter is not None for letter in wanted.values())
+
+        await wait_until(all_found, timeout=30, message="dead letters missing")
+    finally:
+        await consumer.stop()
+    return [letter for letter in wanted.values() if letter is not None]
+
+
+def ops_header(token: Callable[..., str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token('heyzack', 'ops')}"}

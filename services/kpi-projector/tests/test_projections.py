@@ -1,0 +1,89 @@
+"""The pure projection: events in, per-aggregate changes out, merged per batch by per-field version."""
+
+from __future__ import annotations
+
+from kpi_projector_testkit import Events
+
+from heyzack_shared.contracts import ratings
+from kpi_projector.projections import (
+    CUSTOMER,
+    HANDYMAN,
+    INSTALLATION,
+    AggregateChange,
+    counter,
+    project,
+    project_all,
+    total,
+)
+
+
+def test_each_installations_event_changes_its_aggregate(events: Events) -> None:
+    created = project(events.installation("inst-1", device_type="alarm", price_cents=12_300))
+    assert created is not None
+    assert (created.kind, created.aggregate_id, created.version) == (INSTALLATION, "inst-1", 1)
+    assert created.fields["status"] == "SCHEDULED"
+    assert created.fields["device_type"] == "alarm"
+    assert created.fields["price_cents"] == "12300"
+    assert created.fields["created_at"] == "2026-11-25T08:01:00.000000+00:00"
+    assert created.counted == ("status",)
+
+    moved = project(events.status("inst-1", "SCHEDULED", "IN_PROGRESS", version=2))
+    assert moved is not None and moved.fields == {"status": "IN_PROGRESS"} and moved.version == 2
+
+    busy = project(events.handyman("hm-1", "BUSY", version=3))
+    assert busy is not None
+    assert (busy.kind, busy.fields, busy.counted) == (HANDYMAN, {"availability": "BUSY"}, ("availability",))
+
+    inactive = project(events.customer("cust-1", version=2, active=False))
+    assert inactive is not None and (inactive.kind, inactive.fields) == (CUSTOMER, {"active": "false"})
+
+
+def test_events_without_a_projection_are_ignored(partner_id: str) -> None:
+    survey = ratings.SurveySent.new(
+        partner_id=partner_id,
+        aggregate_id="survey-1",
+        aggregate_version=1,
+        data=ratings.SurveySentData(survey_id="survey-1", customer_id="cust-1", installation_id=None),
+    )
+    assert project(survey) is None
+    assert project_all([survey]) == []
+
+
+def test_a_batch_is_merged_per_aggregate_keeping_each_fields_newest_version(events: Events) -> None:
+    created, started, done, approved = events.approved_job("inst-1")
+    assigned = events.assigned("inst-1", "hm-7", version=2)
+    other = events.installation("inst-2")
+
+    changes = project_all([approved, created, other, done, started, assigned, approved])
+
+    assert len(changes) == 2
+    merged = next(change for change in changes if change.aggregate_id == "inst-1")
+    assert merged.version == 4
+    assert merged.fields["status"] == "CUSTOMER_APPROVED"
+    assert merged.version_of("status") == 4
+    assert (merged.fields["device_type"], merged.version_of("device_type")) == ("camera", 1)
+    assert (merged.fields["handyman_id"], merged.version_of("handyman_id")) == ("hm-7", 2)
+
+
+def test_merging_is_insensitive_to_order_and_duplicates(events: Events) -> None:
+    job = [*events.approved_job("inst-1"), events.assigned("inst-1", "hm-1", version=5)]
+
+    def state(change: AggregateChange) -> dict[str, tuple[str, int]]:
+        return {name: (value, change.version_of(name)) for name, value in change.fields.items()}
+
+    [forwards] = project_all(job)
+    [backwards] = project_all([*reversed(job), *job])
+    assert state(forwards) == state(backwards)
+    assert forwards.version == backwards.version == 5
+
+
+def test_projection_reads_business_time_from_the_event_only(events: Events) -> None:
+    event = events.installation("inst-1")
+    change = project(event)
+    assert change is not None and change == project(event)
+    assert change.fields["created_at"] == event.occurred_at.isoformat(timespec="microseconds")
+
+
+def test_counter_names() -> None:
+    assert total(INSTALLATION) == "installation"
+    assert counter(INSTALLATION, "status", "CUSTOMER_APPROVED") == "installation:status:CUSTOMER_APPROVED"
