@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections import Counter as Tally
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,12 +26,14 @@ from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.envelope import Envelope
 
 _log = logging.getLogger(__name__)
-_handled = Counter("heyzack_events_handled_total", "Events applied", ["consumer", "topic"])
+_handled = Counter(
+    "heyzack_events_handled_total", "Messages handled (applied or dead-lettered)", ["consumer", "topic"]
+)
 _dead = Counter("heyzack_dead_letters_total", "Messages sent to the dead-letter topic", ["consumer"])
 _lag = Gauge("heyzack_consumer_lag", "Messages behind the partition end", ["consumer", "topic", "partition"])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
     """An event and where it was read."""
 
@@ -123,8 +124,8 @@ class BatchConsumer:
             batch.positions[partition] = messages[-1].offset + 1
         await self._send_dead_letters(rejected)
         await self._sink.apply(batch)
-        for topic, count in Tally(d.topic for d in batch.deliveries).items():
-            _handled.labels(self._config.name, topic).inc(count)
+        for partition, messages in records.items():
+            _handled.labels(self._config.name, partition.topic).inc(len(messages))
 
     def _dead_letter(self, message: ConsumerRecord[bytes, bytes], reason: str) -> DeadLetter:
         return DeadLetter(
@@ -176,10 +177,12 @@ class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
         # Paused until the seeks are done: otherwise getmany may hand out records fetched from the
         # group's reset position while this listener still awaits the sink.
         self._consumer.pause(*assigned)
-        stored = await self._sink.positions(assigned)
-        for partition in assigned:
-            if partition in stored:
-                self._consumer.seek(partition, stored[partition])
-            else:
-                await self._consumer.seek_to_beginning(partition)
-        self._consumer.resume(*assigned)
+        try:
+            stored = await self._sink.positions(assigned)
+            for partition in assigned:
+                if partition in stored:
+                    self._consumer.seek(partition, stored[partition])
+                else:
+                    await self._consumer.seek_to_beginning(partition)
+        finally:
+            self._consumer.resume(*assigned)
