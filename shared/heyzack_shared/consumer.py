@@ -19,11 +19,13 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
 from heyzack_shared.contracts import RejectedEvent, parse_event
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.envelope import Envelope
+from heyzack_shared.kafka import new_producer
 
 _log = logging.getLogger(__name__)
 _handled = Counter(
@@ -69,6 +71,21 @@ class ConsumerConfig:
     max_records: int = 5000
     fetch_timeout_ms: int = 100
     restart_delay: float = 1.0
+
+
+async def consume_forever(config: ConsumerConfig, sink: EventSink) -> None:
+    """Run a BatchConsumer until cancelled, starting again (with a fresh dead-letter producer) whenever
+    the broker was unreachable; the loop itself resumes from the sink's stored positions."""
+    while True:
+        dead_letters = new_producer(config.bootstrap)
+        try:
+            await dead_letters.start()
+            await BatchConsumer(config, sink, dead_letters).run()
+        except (KafkaError, OSError):
+            _log.exception("consumer %s stopped; restarting in %.1fs", config.name, config.restart_delay)
+        finally:
+            await dead_letters.stop()
+        await asyncio.sleep(config.restart_delay)
 
 
 class BatchConsumer:

@@ -6,23 +6,18 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from heyzack_shared.consumer import BatchConsumer, ConsumerConfig
+from heyzack_shared.consumer import ConsumerConfig, consume_forever
 from heyzack_shared.http import create_app as create_service_app
-from heyzack_shared.kafka import new_producer
 from heyzack_shared.service import serve
 from kpi_projector import api
 from kpi_projector.lag import EndOffsets
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
-
-_RESTART_SECONDS = 2.0
-_log = logging.getLogger(__name__)
 
 
 def create_app(settings: ProjectorSettings) -> FastAPI:
@@ -38,7 +33,9 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
             if settings.role is not Role.API:
                 generation = await live_generation(redis, settings.redis_namespace)
                 store = ProjectionStore(redis, generation, settings.redis_namespace)
-                consuming = asyncio.create_task(_project_forever(settings, store), name="kpi-projector")
+                consuming = asyncio.create_task(
+                    consume_forever(_consumer_config(settings), store), name="kpi-projector"
+                )
             yield
         finally:
             if consuming is not None:
@@ -68,26 +65,14 @@ async def _redis_answers(app: FastAPI) -> None:
     await redis.ping()
 
 
-async def _project_forever(settings: ProjectorSettings, store: ProjectionStore) -> None:
-    """Consume until cancelled. The consumer loop restarts itself after failures; this outer loop covers the
-    dead-letter producer, which cannot start while Kafka is unreachable."""
-    config = ConsumerConfig(
+def _consumer_config(settings: ProjectorSettings) -> ConsumerConfig:
+    return ConsumerConfig(
         name="kpi-projector",
         bootstrap=settings.kafka_bootstrap_servers,
         topics=settings.topics,
         group_id=settings.consumer_group_id,
         max_records=settings.batch_size,
     )
-    while True:
-        producer = new_producer(settings.kafka_bootstrap_servers)
-        try:
-            await producer.start()
-            await BatchConsumer(config, store, producer).run()
-        except Exception:
-            _log.exception("projector stopped; restarting in %s s", _RESTART_SECONDS)
-        finally:
-            await producer.stop()
-        await asyncio.sleep(_RESTART_SECONDS)
 
 
 def tune_garbage_collector() -> None:
