@@ -1,34 +1,64 @@
-"""Composition root of the ratings service (star ratings, NPS surveys and customer issues)."""
+"""Composition root: settings in, a running service out. The pool, the outbox relay and the consumer of
+installation facts live in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from heyzack_shared.consumer import ConsumerConfig, consume_forever
+from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
+from heyzack_shared.inbox import Inbox
 from heyzack_shared.service import database_answers, database_with_outbox, serve
+from ratings import api, consumers
 from ratings.settings import RatingsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: RatingsSettings) -> FastAPI:
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with database_with_outbox(
             settings.database_url, MIGRATIONS, settings.kafka_bootstrap_servers
         ) as pool:
             app.state.pool = pool
-            yield
+            inbox = Inbox(pool, consumers.CONSUMER, consumers.learn_installation)
+            consuming = asyncio.create_task(
+                consume_forever(_consumer_config(settings), inbox), name="ratings-consumer"
+            )
+            try:
+                yield
+            finally:
+                consuming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await consuming
 
-    app = create_service_app("ratings", lifespan=lifespan, readiness=[database_answers])
+    app = create_service_app(
+        "ratings",
+        lifespan=lifespan,
+        readiness=[database_answers],
+        description="Star ratings, NPS surveys and customer issues of HeyZack partners.",
+    )
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.include_router(api.router)
     return app
 
 
+def _consumer_config(settings: RatingsSettings) -> ConsumerConfig:
+    return ConsumerConfig(
+        name=consumers.CONSUMER,
+        bootstrap=settings.kafka_bootstrap_servers,
+        topics=[topics.INSTALLATIONS],
+        group_id=settings.consumer_group_id,
+    )
+
+
 def main() -> None:
-    settings = RatingsSettings()  # read from the environment
+    settings = RatingsSettings()
     serve(create_app(settings), host=settings.http_host, port=settings.http_port)

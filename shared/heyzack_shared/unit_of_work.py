@@ -1,0 +1,57 @@
+"""One transaction per use case: state and the events it emits commit together, or not at all."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from asyncpg.transaction import Transaction
+
+from heyzack_shared import outbox
+from heyzack_shared.envelope import Envelope
+
+
+class UnitOfWork:
+    """Rolls back on exit unless `commit()` was called; `emit` writes events in the same transaction.
+
+    A service subclasses it and builds its repositories on the transaction's connection in `bind`.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    def bind(self, conn: PoolConnectionProxy) -> None:
+        """Build the service's repositories on the connection of this unit of work."""
+
+    async def __aenter__(self) -> Self:
+        self._conn: PoolConnectionProxy = await self._pool.acquire()
+        self._transaction: Transaction = self._conn.transaction()
+        try:
+            await self._transaction.start()
+        except BaseException:
+            await self._pool.release(self._conn)
+            raise
+        self._committed = False
+        self.bind(self._conn)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                await self._transaction.rollback()
+        finally:
+            await self._pool.release(self._conn)
+
+    async def emit(self, *events: Envelope | None) -> None:
+        """Record the events that happened; None stands for "nothing changed" and is skipped."""
+        emitted = [event for event in events if event is not None]
+        if emitted:
+            await outbox.append(self._conn, emitted)
+
+    async def commit(self) -> None:
+        await self._transaction.commit()
+        self._committed = True
