@@ -1,34 +1,64 @@
-"""Composition root of the credits service (partner tiers, commission and the partner credit ledger)."""
+"""Composition root: settings in, a running service out. Pool, relay and consumer live in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from credits import api
+from credits.consumers import sales_handler
 from credits.settings import CreditsSettings
+from heyzack_shared.consumer import ConsumerConfig, consume_forever
+from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
+from heyzack_shared.inbox import Inbox
 from heyzack_shared.service import database_answers, database_with_outbox, serve
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONSUMER = "credits"
 
 
 def create_app(settings: CreditsSettings) -> FastAPI:
-    @asynccontextmanager
+    policy = settings.policy
+
+    @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with database_with_outbox(
             settings.database_url, MIGRATIONS, settings.kafka_bootstrap_servers
         ) as pool:
             app.state.pool = pool
-            yield
+            config = ConsumerConfig(
+                name=CONSUMER,
+                bootstrap=settings.kafka_bootstrap_servers,
+                topics=(topics.INSTALLATIONS, topics.COMMERCE),
+                group_id=settings.consumer_group_id,
+            )
+            consuming = asyncio.create_task(
+                consume_forever(config, Inbox(pool, CONSUMER, sales_handler(policy))), name="credits-sales"
+            )
+            try:
+                yield
+            finally:
+                consuming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await consuming
 
-    app = create_service_app("credits", lifespan=lifespan, readiness=[database_answers])
+    app = create_service_app(
+        "credits",
+        lifespan=lifespan,
+        readiness=[database_answers],
+        description="Partner tiers, commission and the partner credit ledger of HeyZack partners.",
+    )
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.policy = policy
+    app.include_router(api.router)
     return app
 
 
 def main() -> None:
-    settings = CreditsSettings()  # read from the environment
+    settings = CreditsSettings()
     serve(create_app(settings), host=settings.http_host, port=settings.http_port)

@@ -1,0 +1,134 @@
+"""The credits service driven in-process on real PostgreSQL and Kafka; a fresh database per module."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from credits.app import create_app
+from credits.domain import CreditPolicy, Sale
+from credits.handlers import record_sale
+from credits.settings import CreditsSettings
+from credits.unit_of_work import UnitOfWork
+from heyzack_shared.auth import issue_token
+from heyzack_shared.contracts.credits import SaleSource
+from heyzack_shared.envelope import Envelope
+from heyzack_shared.kafka import new_producer
+from heyzack_stack.infra import Endpoints, ensure_database
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def app(
+    infrastructure: Endpoints, jwt_secret: str, request: pytest.FixtureRequest
+) -> AsyncIterator[FastAPI]:
+    suffix = f"{request.path.stem}_{uuid.uuid4().hex[:8]}"
+    database = f"credits_{suffix}"
+    await ensure_database(infrastructure, database)
+    settings = CreditsSettings.model_validate(
+        {
+            "CREDITS_DATABASE_URL": infrastructure.database_url(database),
+            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
+            "HEYZACK_JWT_SECRET": jwt_secret,
+            "CREDITS_CONSUMER_GROUP_ID": f"credits-{suffix}",
+        }
+    )
+    service = create_app(settings)
+    async with service.router.lifespan_context(service):
+        yield service
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://credits", timeout=30) as http:
+        yield http
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def producer(infrastructure: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
+    kafka = new_producer(infrastructure.kafka_bootstrap)
+    await kafka.start()
+    try:
+        yield kafka
+    finally:
+        await kafka.stop()
+
+
+Publish = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def publish(producer: AIOKafkaProducer) -> Publish:
+    """Send events to their topics, keyed by partner as every producer of the contract does."""
+
+    async def send(*events: Envelope) -> None:
+        for event in events:
+            await producer.send_and_wait(event.topic, event.to_json(), key=event.key)
+
+    return send
+
+
+@pytest.fixture
+def pool(app: FastAPI) -> asyncpg.Pool:
+    database: asyncpg.Pool = app.state.pool
+    return database
+
+
+@pytest.fixture
+def policy(app: FastAPI) -> CreditPolicy:
+    rules: CreditPolicy = app.state.policy
+    return rules
+
+
+@pytest.fixture
+def partner() -> str:
+    return f"partner-{uuid.uuid4().hex[:12]}"
+
+
+HeadersFor = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def headers_for(jwt_secret: str) -> HeadersFor:
+    def headers(partner_id: str, *, secret: str = jwt_secret, ttl: int = 300) -> dict[str, str]:
+        token = issue_token(
+            secret, partner_id=partner_id, roles=["partner"], subject=f"user@{partner_id}", ttl=ttl
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def auth(headers_for: HeadersFor, partner: str) -> dict[str, str]:
+    return headers_for(partner)
+
+
+RecordSale = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def sell(pool: asyncpg.Pool, policy: CreditPolicy) -> RecordSale:
+    """Record a sale through the same use case the consumer runs, in a transaction of its own."""
+
+    async def record(partner_id: str, amount_cents: int, at: datetime | None = None) -> None:
+        sale = Sale(
+            partner_id=partner_id,
+            sale_id=f"test-sale-{uuid.uuid4().hex}",
+            source=SaleSource.PRODUCT_SALES,
+            amount_cents=amount_cents,
+            occurred_at=at or datetime.now(UTC),
+        )
+        async with UnitOfWork(pool) as uow:
+            assert await record_sale(sale, uow.stores, policy)
+            await uow.commit()
+
+    return record
