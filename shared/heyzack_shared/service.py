@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -17,17 +18,26 @@ from heyzack_shared.outbox import relay_forever
 
 
 @asynccontextmanager
+async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
+    """Run `work` as a task while the block runs; cancel it and wait for it on the way out."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@asynccontextmanager
 async def database_with_outbox(
     database_url: str, migrations: Path, kafka_bootstrap: str
 ) -> AsyncIterator[asyncpg.Pool]:
     """A migrated pool, with the outbox relay publishing to Kafka in the background while it is open."""
-    async with database(database_url, migrations) as pool:
-        relay = asyncio.create_task(relay_forever(pool, kafka_bootstrap), name="outbox-relay")
-        try:
-            yield pool
-        finally:
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
+    async with (
+        database(database_url, migrations) as pool,
+        background(relay_forever(pool, kafka_bootstrap), "outbox-relay"),
+    ):
+        yield pool
 
 
 async def database_answers(app: FastAPI) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from heyzack_shared.consumer import ConsumerConfig, consume_forever
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import database_answers, database_with_outbox, serve
+from heyzack_shared.service import background, database_answers, database_with_outbox, serve
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER = "credits"
@@ -37,15 +36,9 @@ def create_app(settings: CreditsSettings) -> FastAPI:
                 topics=(topics.INSTALLATIONS, topics.COMMERCE),
                 group_id=settings.consumer_group_id,
             )
-            consuming = asyncio.create_task(
-                consume_forever(config, Inbox(pool, CONSUMER, sales_handler(policy))), name="credits-sales"
-            )
-            try:
+            sales = Inbox(pool, CONSUMER, sales_handler(policy))
+            async with background(consume_forever(config, sales), "credits-sales"):
                 yield
-            finally:
-                consuming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await consuming
 
     app = create_service_app(
         "credits",

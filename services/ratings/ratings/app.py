@@ -3,7 +3,6 @@ installation facts live in the lifespan."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from heyzack_shared.consumer import ConsumerConfig, consume_forever
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import database_answers, database_with_outbox, serve
+from heyzack_shared.service import background, database_answers, database_with_outbox, serve
 from ratings import api, consumers
 from ratings.settings import RatingsSettings
 
@@ -29,15 +28,8 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         ) as pool:
             app.state.pool = pool
             inbox = Inbox(pool, consumers.CONSUMER, consumers.learn_installation)
-            consuming = asyncio.create_task(
-                consume_forever(_consumer_config(settings), inbox), name="ratings-consumer"
-            )
-            try:
+            async with background(consume_forever(_consumer_config(settings), inbox), "ratings-consumer"):
                 yield
-            finally:
-                consuming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await consuming
 
     app = create_service_app(
         "ratings",
