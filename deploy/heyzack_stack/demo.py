@@ -57,8 +57,10 @@ _WALKS = (
 )
 
 
-async def load_demo(installations: httpx.AsyncClient, *, today: datetime | None = None) -> None:
-    """Create the demo data through `installations`: a client on that service's URL with a partner token."""
+async def load_demo(installations: httpx.AsyncClient, *, today: datetime | None = None) -> list[str]:
+    """Create the demo data through `installations`: a client on that service's URL with a partner token.
+
+    Returns the ids of the installations it walked to CUSTOMER_APPROVED (the ones a customer may rate)."""
     rng = random.Random(_SEED)
     start = datetime.combine((today or datetime.now(UTC)).date(), time(9), UTC)
     customers = [await _customer(installations, name) for name in _CUSTOMERS]
@@ -67,6 +69,7 @@ async def load_demo(installations: httpx.AsyncClient, *, today: datetime | None 
     on_duty = [
         handyman for handyman, profile in zip(handymen, _HANDYMEN, strict=True) if profile[1] != "OFF_DUTY"
     ]
+    approved = []
     for number, walk in enumerate(_WALKS):
         device_type = _CATEGORIES[number % len(_CATEGORIES)]
         when = start + timedelta(days=rng.randint(-30, -1) if walk else rng.randint(1, 21))
@@ -76,6 +79,9 @@ async def load_demo(installations: httpx.AsyncClient, *, today: datetime | None 
             await _post(installations, f"/v1/installations/{job}/assign", handyman_id=rng.choice(on_duty))
         for status in walk:
             await _post(installations, f"/v1/installations/{job}/status", to_status=status)
+        if walk[-1:] == ("CUSTOMER_APPROVED",):
+            approved.append(job)
+    return approved
 
 
 async def _customer(client: httpx.AsyncClient, name: str) -> str:

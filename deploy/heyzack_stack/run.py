@@ -21,7 +21,9 @@ from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.kafka import create_topics
 from heyzack_shared.outbox import mark_all_unsent
+from heyzack_stack.commerce import publish_orders
 from heyzack_stack.demo import DEMO_PARTNER, DemoDataRejected, load_demo
+from heyzack_stack.demo_followups import apply_some_credit, rate_installations
 from heyzack_stack.infra import (
     Endpoints,
     InfrastructureError,
@@ -41,6 +43,8 @@ from heyzack_stack.services import (
 # deploy/heyzack_stack/run.py -> the repository root: the workspace installs this package editable.
 STATE_DIR = Path(__file__).resolve().parents[2] / ".state"
 KAFKA_PORT = 9092
+DEMO_ORDERS = 25
+DEMO_ORDERS_SEED = 20261125
 DEMO_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -79,7 +83,7 @@ async def run_platform(state_dir: Path) -> None:
                 subject="demo-user",
                 ttl=DEMO_TOKEN_TTL_SECONDS,
             )
-            await _load_demo_once(state_dir, token)
+            await _load_demo_once(state_dir, token, endpoints.kafka_bootstrap)
             _announce(token, state_dir)
             raise await first_failure()
 
@@ -128,16 +132,24 @@ def _jwt_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-async def _load_demo_once(state_dir: Path, token: str) -> None:
+async def _load_demo_once(state_dir: Path, token: str, kafka_bootstrap: str) -> None:
     marker = state_dir / "demo-loaded"
     if marker.exists():
         return
     _say(f"loading demo data for {DEMO_PARTNER}…")
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=service("installations").url, headers=headers, timeout=30
-    ) as client:
-        await load_demo(client)
+
+    def client(name: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=service(name).url, headers=headers, timeout=30)
+
+    async with client("installations") as installations:
+        approved = await load_demo(installations)
+    events = await publish_orders(kafka_bootstrap, DEMO_PARTNER, orders=DEMO_ORDERS, seed=DEMO_ORDERS_SEED)
+    _say(f"commerce: {len(events)} simulated Shopify/ERP events published")
+    async with client("ratings") as ratings:
+        await rate_installations(ratings, approved, _say)
+    async with client("credits") as credits:
+        await apply_some_credit(credits, _say)
     marker.write_text(DEMO_PARTNER + "\n")
 
 

@@ -29,6 +29,8 @@ class Service:
 
 SERVICES: tuple[Service, ...] = (
     Service("installations", "heyzack-installations", 8001),
+    Service("ratings", "heyzack-ratings", 8002),
+    Service("credits", "heyzack-credits", 8003),
     Service("kpi-projector", "heyzack-kpi-projector", 8000),
 )
 DATABASES = ("installations", "ratings", "credits")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from heyzack_shared.auth import CurrentCaller, Operator
 from kpi_projector import queries
 from kpi_projector.lag import EndOffsets
+from kpi_projector.projections import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
 
 router = APIRouter()
@@ -27,6 +29,15 @@ def _business_zone(request: Request) -> ZoneInfo:
     return zone
 
 
+def _clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", _utc_now)
+    return clock
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _end_offsets(request: Request) -> EndOffsets:
     end_offsets: EndOffsets = request.app.state.end_offsets
     return end_offsets
@@ -35,15 +46,20 @@ def _end_offsets(request: Request) -> EndOffsets:
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 BusinessZone = Annotated[ZoneInfo, Depends(_business_zone)]
 EndOffsetsDep = Annotated[EndOffsets, Depends(_end_offsets)]
+Clock = Annotated[Callable[[], datetime], Depends(_clock)]
 
 
 @router.get("/v1/dashboard", response_model=queries.Dashboard, tags=["dashboard"])
 async def get_dashboard(
-    caller: CurrentCaller, read_models: ReadModelsDep, zone: BusinessZone
+    caller: CurrentCaller, read_models: ReadModelsDep, zone: BusinessZone, clock: Clock
 ) -> queries.Dashboard:
-    """The seven KPI cards of the caller's partner."""
-    counters = await read_models.dashboard_counters(caller.partner_id)
-    return queries.dashboard(caller.partner_id, counters, now=datetime.now(UTC), zone=zone)
+    """The seven KPI cards of the caller's partner; the revenue card is of the current business month."""
+    now = clock()
+    partner_id = caller.partner_id
+    counters, partner = await read_models.dashboard_figures(
+        partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, zone)
+    )
+    return queries.dashboard(partner_id, counters, partner=partner, now=now, zone=zone)
 
 
 class PartitionState(BaseModel):

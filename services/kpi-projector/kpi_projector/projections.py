@@ -22,17 +22,25 @@ from typing import Any, Final, TypeVar
 
 import orjson
 
+from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope
 
 CUSTOMER: Final = "customer"
 HANDYMAN: Final = "handyman"
 INSTALLATION: Final = "installation"
+RATING: Final = "rating"
+PARTNER_CREDITS: Final = "partner_credits"
+"""One aggregate per partner (aggregate id = the partner id) for every event of the credits service, which
+gives them one version sequence: the balance and each month's revenue total are last-writer-wins by it."""
+BALANCE: Final = "balance_cents"
 
 COUNTED: Final[dict[str, tuple[str, ...]]] = {
     CUSTOMER: ("active",),
     HANDYMAN: ("availability",),
     INSTALLATION: ("status",),
+    RATING: ("stars",),
+    PARTNER_CREDITS: (),
 }
 """Per kind, the fields whose values are counted. A property of the kind, not of an event: a counted field
 set by an event that did not count it would leave its counter behind."""
@@ -41,6 +49,16 @@ set by an event that did not count it would leave its counter behind."""
 def total(kind: str) -> str:
     """Name of the counter of every aggregate of `kind` ever seen."""
     return kind
+
+
+def month_revenue(month: str) -> str:
+    """Name of the `PARTNER_CREDITS` field holding the revenue total (cents) of business month `YYYY-MM`."""
+    return f"month:{month}"
+
+
+def month_tier(month: str) -> str:
+    """Name of the `PARTNER_CREDITS` field holding the tier reached in the business month `YYYY-MM`."""
+    return f"tier:{month}"
 
 
 def counter_prefix(kind: str, field: str) -> str:
@@ -191,3 +209,41 @@ def _handyman_assigned(event: inst.HandymanAssigned) -> AggregateChange:
 @projects(inst.InstallationStatusChanged)
 def _installation_status_changed(event: inst.InstallationStatusChanged) -> AggregateChange:
     return _change(event, INSTALLATION, {"status": event.data.to_status})
+
+
+@projects(ratings.RatingSubmitted)
+def _rating_submitted(event: ratings.RatingSubmitted) -> AggregateChange:
+    data = event.data
+    fields = {
+        "stars": str(data.stars),
+        "installation_id": data.installation_id,
+        "customer_id": data.customer_id,
+        "device_type": data.device_type,
+        "submitted_at": utc_text(event.occurred_at),
+    }
+    if data.handyman_id is not None:
+        fields["handyman_id"] = data.handyman_id
+    return _change(event, RATING, fields)
+
+
+def _partner_credits(event: Envelope, fields: dict[str, str]) -> AggregateChange:
+    partner_id = event.partner_id
+    return AggregateChange(partner_id, PARTNER_CREDITS, partner_id, event.aggregate_version, fields)
+
+
+@projects(credits.RevenueRecorded)
+def _revenue_recorded(event: credits.RevenueRecorded) -> AggregateChange:
+    data = event.data
+    fields = {month_revenue(data.month): str(data.month_total_cents), month_tier(data.month): data.tier}
+    return _partner_credits(event, fields)
+
+
+@projects(credits.TierChanged)
+def _tier_changed(event: credits.TierChanged) -> AggregateChange:
+    return _partner_credits(event, {month_tier(event.data.month): event.data.to_tier})
+
+
+@projects(credits.CreditEarned)
+@projects(credits.CreditApplied)
+def _credit_balance(event: credits.CreditEarned | credits.CreditApplied) -> AggregateChange:
+    return _partner_credits(event, {BALANCE: str(event.data.balance_after_cents)})

@@ -1,4 +1,8 @@
-"""The dashboard of CONTRACT.md, assembled from read-model counters. Pure: the clock is an argument."""
+"""The dashboard of CONTRACT.md, assembled from read-model counters and the partner's credits aggregate.
+
+Pure: the clock is an argument. "Current month" is resolved here, at query time, in the business time zone, so
+the revenue card rolls over at midnight on the 1st without any event.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,16 @@ from kpi_projector.display import (
     one_decimal,
     tenths_half_up,
 )
-from kpi_projector.projections import CUSTOMER, HANDYMAN, INSTALLATION, counter, total
+from kpi_projector.projections import (
+    BALANCE,
+    CUSTOMER,
+    HANDYMAN,
+    INSTALLATION,
+    RATING,
+    counter,
+    month_revenue,
+    total,
+)
 
 STARS = range(1, 6)
 
@@ -113,11 +126,30 @@ def credit_card(balance_cents: int) -> CreditCard:
     )
 
 
-def dashboard(partner_id: str, counters: Mapping[str, int], *, now: datetime, zone: ZoneInfo) -> Dashboard:
-    """The seven cards of one partner from its counters (missing counters are zero) at query time `now`."""
+def partner_fields(now: datetime, zone: ZoneInfo) -> tuple[str, ...]:
+    """The fields of the partner's `PARTNER_CREDITS` aggregate that the dashboard at `now` shows."""
+    return (BALANCE, month_revenue(business_month(now, zone)))
+
+
+def dashboard(
+    partner_id: str,
+    counters: Mapping[str, int],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    partner: Mapping[str, str | None] | None = None,
+) -> Dashboard:
+    """The seven cards of one partner at query time `now`, from its counters and the `partner_fields` of its
+    credits aggregate (missing counters and fields are zero)."""
+    month = business_month(now, zone)
+    fields = partner or {}
 
     def figure(name: str) -> int:
         return counters.get(name, 0)
+
+    def cents(name: str) -> int:
+        value = fields.get(name)
+        return int(value) if value is not None else 0
 
     cards = Cards(
         total_customers=count_card(figure(total(CUSTOMER))),
@@ -128,9 +160,10 @@ def dashboard(partner_id: str, counters: Mapping[str, int], *, now: datetime, zo
         available_handymen=ratio_card(
             figure(counter(HANDYMAN, "availability", Availability.AVAILABLE)), figure(total(HANDYMAN))
         ),
-        # Revenue, ratings and credit are projected by later capabilities; until then they read as zero.
-        monthly_revenue=revenue_card(0, business_month(now, zone)),
-        customer_satisfaction=satisfaction_card({}),
-        available_credit=credit_card(0),
+        monthly_revenue=revenue_card(cents(month_revenue(month)), month),
+        customer_satisfaction=satisfaction_card(
+            {stars: figure(counter(RATING, "stars", str(stars))) for stars in STARS}
+        ),
+        available_credit=credit_card(cents(BALANCE)),
     )
     return Dashboard(partner_id=partner_id, as_of=rfc3339_utc(now), cards=cards)

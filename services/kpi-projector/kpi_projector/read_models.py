@@ -35,6 +35,9 @@ _READ_LIVE: Final = """
 local generation = redis.call('GET', KEYS[1]) or ARGV[3]
 local prefix = ARGV[1] .. generation .. ARGV[2]
 if ARGV[4] == 'hash' then return redis.call('HGETALL', prefix .. ARGV[5]) end
+if ARGV[4] == 'hash+fields' then
+  return {redis.call('HGETALL', prefix .. ARGV[5]), redis.call('HMGET', prefix .. ARGV[6], unpack(ARGV, 7))}
+end
 return redis.call('HMGET', prefix .. ARGV[5], unpack(ARGV, 6))
 """
 _COUNTED: Final = {
@@ -185,6 +188,16 @@ class ReadModels:
         """The partner's KPI counters (`projections.total` / `counter` names), in one round trip."""
         flat = await self._live(partner_id, "hash", "kpi")
         return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    async def dashboard_figures(
+        self, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, str | None]]:
+        """The partner's KPI counters and some fields of one of its aggregates, of one generation."""
+        flat, values = await self._live(
+            partner_id, "hash+fields", "kpi", f"agg:{kind}:{aggregate_id}", *fields
+        )
+        counters = {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return counters, dict(zip(fields, values, strict=True))
 
     async def aggregate(
         self, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]

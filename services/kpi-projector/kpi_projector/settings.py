@@ -24,7 +24,7 @@ class ProjectorSettings(ServiceSettings):
     role: Role = Field(default=Role.ALL, validation_alias="PROJECTOR_ROLE")
     consumer_group_id: str = Field(default="heyzack-kpi-projector", validation_alias="PROJECTOR_GROUP_ID")
     batch_size: int = Field(default=5000, validation_alias="PROJECTOR_BATCH_SIZE", ge=1)
-    topic_names: str = Field(default=topics.INSTALLATIONS, validation_alias="PROJECTOR_TOPICS")
+    topic_names: str = Field(default="all", validation_alias="PROJECTOR_TOPICS")
     """Comma-separated domain topics to consume, or `all` for every domain topic."""
     redis_namespace: str = Field(default="hz", validation_alias="PROJECTOR_REDIS_NAMESPACE", min_length=1)
     """First segment of every read-model key; lets several projections share one Redis (tests do)."""

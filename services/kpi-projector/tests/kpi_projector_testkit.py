@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import TopicPartition
 
 from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
-from heyzack_shared.envelope import Envelope
+from heyzack_shared.envelope import Envelope, EventData
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -25,14 +26,19 @@ class Events:
         self.partner_id = partner_id
 
     def _new(
-        self, event_type: type[Envelope], aggregate_id: str, version: int, data: inst.EventData
+        self,
+        event_type: type[Envelope],
+        aggregate_id: str,
+        version: int,
+        data: EventData,
+        occurred_at: datetime | None = None,
     ) -> Envelope:
         return event_type.new(
             partner_id=self.partner_id,
             aggregate_id=aggregate_id,
             aggregate_version=version,
             data=data,
-            occurred_at=START + timedelta(minutes=version),
+            occurred_at=occurred_at or START + timedelta(minutes=version),
         )
 
     def customer(self, customer_id: str, *, version: int = 1, active: bool = True) -> Envelope:
@@ -92,6 +98,56 @@ class Events:
             self.status(installation_id, "IN_PROGRESS", "WORK_COMPLETED", version=3),
             self.status(installation_id, "WORK_COMPLETED", "CUSTOMER_APPROVED", version=4),
         ]
+
+    def rating(self, rating_id: str, stars: int, *, installation_id: str | None = None) -> Envelope:
+        data = ratings.RatingSubmittedData(
+            rating_id=rating_id,
+            installation_id=installation_id or f"inst-of-{rating_id}",
+            customer_id="cust-1",
+            handyman_id="hm-1",
+            device_type=inst.DeviceType.CAMERA,
+            stars=stars,
+            comment=None,
+        )
+        return self._new(ratings.RatingSubmitted, rating_id, 1, data)
+
+    # The credits service's events of a partner share one aggregate (the partner) and one version sequence.
+
+    def revenue(
+        self, version: int, month_total_cents: int, *, month: str = "2026-11", amount_cents: int = 10_000
+    ) -> Envelope:
+        data = credits.RevenueRecordedData(
+            sale_id=f"sale-{version}",
+            source=credits.SaleSource.PRODUCT_SALES,
+            amount_cents=amount_cents,
+            month=month,
+            month_total_cents=month_total_cents,
+            tier="bronze",
+        )
+        year, number = (int(part) for part in month.split("-"))
+        occurred_at = datetime(year, number, 15, 12, tzinfo=UTC) + timedelta(minutes=version)
+        return self._new(credits.RevenueRecorded, self.partner_id, version, data, occurred_at)
+
+    def credit_earned(self, version: int, amount_cents: int, balance_after_cents: int) -> Envelope:
+        data = credits.CreditEarnedData(
+            entry_id=f"entry-{version}",
+            amount_cents=amount_cents,
+            reason=credits.CreditReason.COMMISSION,
+            sale_id=f"sale-{version}",
+            rate=0.02,
+            balance_after_cents=balance_after_cents,
+        )
+        return self._new(credits.CreditEarned, self.partner_id, version, data)
+
+    def credit_applied(self, version: int, amount_cents: int, balance_after_cents: int) -> Envelope:
+        data = credits.CreditAppliedData(
+            entry_id=f"entry-{version}",
+            shopify_order_ref=f"#10{version}",
+            cart_total_cents=amount_cents * 2,
+            amount_cents=amount_cents,
+            balance_after_cents=balance_after_cents,
+        )
+        return self._new(credits.CreditApplied, self.partner_id, version, data)
 
 
 def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: int = 0) -> Batch:

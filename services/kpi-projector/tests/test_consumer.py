@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,16 +23,21 @@ from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
 from kpi_projector.app import create_app
 from kpi_projector.read_models import ProjectionStore, live_generation
-from kpi_projector.settings import ProjectorSettings
+from kpi_projector.settings import ProjectorSettings, Role
 
 Published = list[tuple[int, int]]
 """(partition, offset) of each message published."""
 
 
 @asynccontextmanager
-async def projector(settings: ProjectorSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The projector app running in-process (lifespan: Redis, consumer task), and a client of its API."""
+async def projector(
+    settings: ProjectorSettings, *, now: datetime | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The projector app running in-process (lifespan: Redis, consumer task), and a client of its API; `now`
+    fixes the read API's clock."""
     app = create_app(settings)
+    if now is not None:
+        app.state.clock = lambda: now
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kpi-projector") as client:
@@ -114,6 +120,66 @@ async def test_published_events_reach_the_dashboard(
         "display": "€0",
         "can_use_credit": False,
     }
+
+
+def revenue(cents: int, month: str, display: str) -> dict[str, Any]:
+    return {"value_cents": cents, "currency": "EUR", "month": month, "display": display}
+
+
+async def test_ratings_and_credits_events_reach_their_three_cards(
+    infrastructure: Endpoints, settings: ProjectorSettings, events: Events, token: Callable[..., str]
+) -> None:
+    bootstrap, partner_id = infrastructure.kafka_bootstrap, events.partner_id
+    ratings = [events.rating(f"rating-{n}", stars) for n, stars in enumerate((5, 5, 4, 4, 4, 3, 2))]
+    await publish(bootstrap, topics.RATINGS, partner_id, [*ratings, ratings[0]])
+    credits = [
+        events.revenue(1, 380_000, month="2026-10"),
+        events.credit_earned(2, 7_600, 7_600),
+        events.revenue(3, 420_050, month="2026-11"),
+        events.credit_earned(4, 8_401, 16_001),
+        events.credit_applied(5, 3_950, 12_051),
+    ]
+    await publish(bootstrap, topics.CREDITS, partner_id, [*credits, credits[1], credits[3]])
+    expected = {
+        "monthly_revenue": {
+            "value_cents": 420_050,
+            "currency": "EUR",
+            "month": "2026-11",
+            "display": "€4,201",
+        },
+        "customer_satisfaction": {
+            "average": 3.9,
+            "sum": 27,
+            "count": 7,
+            "distribution": {"1": 0, "2": 1, "3": 1, "4": 3, "5": 2},
+            "display": "3.9/5",
+        },
+        "available_credit": {
+            "value_cents": 12_051,
+            "currency": "EUR",
+            "display": "€120",
+            "can_use_credit": True,
+        },
+    }
+    # 23:59 on 30 November in Paris, then 00:00 on 1 December: the revenue card rolls over with no event.
+    async with projector(settings, now=datetime(2026, 11, 30, 22, 59, tzinfo=UTC)) as client:
+        await wait_until(
+            dashboard_shows(client, token(partner_id), expected),
+            timeout=30,
+            message="the dashboard never showed the ratings and credits events",
+        )
+    read_api = settings.model_copy(update={"role": Role.API})
+    async with projector(read_api, now=datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) as client:
+        response = await client.get("/v1/dashboard", headers={"Authorization": f"Bearer {token(partner_id)}"})
+    cards = response.json()["cards"]
+    assert cards["monthly_revenue"] == {
+        "value_cents": 0,
+        "currency": "EUR",
+        "month": "2026-12",
+        "display": "€0",
+    }
+    assert cards["customer_satisfaction"] == expected["customer_satisfaction"]
+    assert cards["available_credit"] == expected["available_credit"]
 
 
 async def test_a_restarted_projector_resumes_from_its_stored_positions(

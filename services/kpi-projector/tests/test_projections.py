@@ -6,11 +6,15 @@ from kpi_projector_testkit import Events
 
 from heyzack_shared.contracts import ratings
 from kpi_projector.projections import (
+    BALANCE,
     CUSTOMER,
     HANDYMAN,
     INSTALLATION,
+    PARTNER_CREDITS,
+    RATING,
     AggregateChange,
     counter,
+    month_revenue,
     project,
     project_all,
     total,
@@ -87,3 +91,41 @@ def test_projection_reads_business_time_from_the_event_only(events: Events) -> N
 def test_counter_names() -> None:
     assert total(INSTALLATION) == "installation"
     assert counter(INSTALLATION, "status", "CUSTOMER_APPROVED") == "installation:status:CUSTOMER_APPROVED"
+
+
+def test_a_rating_is_its_own_aggregate_counting_its_stars(events: Events) -> None:
+    change = project(events.rating("rating-1", 4, installation_id="inst-9"))
+    assert change is not None
+    assert (change.kind, change.aggregate_id, change.version) == (RATING, "rating-1", 1)
+    assert change.counted == ("stars",)
+    assert change.fields["stars"] == "4"
+    assert change.fields["installation_id"] == "inst-9"
+    assert change.fields["device_type"] == "camera"
+    assert counter(RATING, "stars", "4") == "rating:stars:4"
+
+
+def test_credits_events_set_the_partners_balance_and_month_totals(events: Events) -> None:
+    revenue = project(events.revenue(1, 420_000, month="2026-11"))
+    earned = project(events.credit_earned(2, 8_400, 8_400))
+    applied = project(events.credit_applied(3, 2_000, 6_400))
+    assert revenue is not None and earned is not None and applied is not None
+    for change in (revenue, earned, applied):
+        assert (change.kind, change.aggregate_id, change.counted) == (PARTNER_CREDITS, events.partner_id, ())
+    assert revenue.fields == {month_revenue("2026-11"): "420000", "tier:2026-11": "bronze"}
+    assert month_revenue("2026-11") == "month:2026-11"
+    assert earned.fields == {BALANCE: "8400"} and earned.version == 2
+    assert applied.fields == {BALANCE: "6400"} and applied.version == 3
+
+
+def test_the_newest_credits_event_of_a_batch_sets_the_balance_whatever_the_order(events: Events) -> None:
+    earned = events.credit_earned(2, 8_400, 8_400)
+    applied = events.credit_applied(3, 2_000, 6_400)
+    november = events.revenue(1, 420_000, month="2026-11")
+    december = events.revenue(4, 10_000, month="2026-12")
+
+    [merged] = project_all([december, applied, earned, november, applied])
+
+    assert merged.fields[BALANCE] == "6400" and merged.version_of(BALANCE) == 3
+    assert merged.fields[month_revenue("2026-11")] == "420000"
+    assert merged.fields[month_revenue("2026-12")] == "10000"
+    assert merged.version == 4

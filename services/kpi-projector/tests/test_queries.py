@@ -85,3 +85,81 @@ def test_credit_and_revenue_cards() -> None:
         "can_use_credit": True,
     }
     assert queries.revenue_card(420_050, "2026-11").display == "€4,201"
+
+
+def test_the_three_event_cards_from_counters_and_the_partners_credits_fields() -> None:
+    counters = {
+        "rating": 27,
+        "rating:stars:2": 2,
+        "rating:stars:3": 1,
+        "rating:stars:4": 11,
+        "rating:stars:5": 13,
+    }
+    partner = {"balance_cents": "12099", "month:2026-11": "420050", "month:2026-10": "999900"}
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+    cards = queries.dashboard("p", counters, partner=partner, now=now, zone=PARIS).model_dump(mode="json")[
+        "cards"
+    ]
+
+    assert cards["monthly_revenue"] == {
+        "value_cents": 420_050,
+        "currency": "EUR",
+        "month": "2026-11",
+        "display": "€4,201",
+    }
+    assert cards["customer_satisfaction"] == {
+        "average": 4.3,
+        "sum": 116,
+        "count": 27,
+        "distribution": {"1": 0, "2": 2, "3": 1, "4": 11, "5": 13},
+        "display": "4.3/5",
+    }
+    assert cards["available_credit"] == {
+        "value_cents": 12_099,
+        "currency": "EUR",
+        "display": "€120",
+        "can_use_credit": True,
+    }
+
+
+def test_the_dashboard_reads_the_current_business_months_revenue_field() -> None:
+    assert queries.partner_fields(datetime(2026, 11, 30, 22, 59, tzinfo=UTC), PARIS) == (
+        "balance_cents",
+        "month:2026-11",
+    )
+    assert queries.partner_fields(datetime(2026, 11, 30, 23, 0, tzinfo=UTC), PARIS)[1] == "month:2026-12"
+
+
+def test_monthly_revenue_rolls_over_at_midnight_on_the_first_without_any_event() -> None:
+    partner = {"month:2026-11": "1234567"}
+    before_midnight = datetime(2026, 11, 30, 22, 59, 59, tzinfo=UTC)  # 23:59:59 in Paris
+    after_midnight = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 00:00 on 1 December in Paris
+
+    def card(now: datetime) -> queries.RevenueCard:
+        fields = {name: partner.get(name) for name in queries.partner_fields(now, PARIS)}
+        return queries.dashboard("p", {}, partner=fields, now=now, zone=PARIS).cards.monthly_revenue
+
+    assert (card(before_midnight).month, card(before_midnight).display) == ("2026-11", "€12,346")
+    assert (card(after_midnight).month, card(after_midnight).value_cents, card(after_midnight).display) == (
+        "2026-12",
+        0,
+        "€0",
+    )
+
+
+def test_credit_displays_round_down_and_only_a_positive_balance_can_be_used() -> None:
+    assert queries.credit_card(99).model_dump(include={"display", "can_use_credit"}) == {
+        "display": "€0",
+        "can_use_credit": True,
+    }
+    assert queries.credit_card(0).can_use_credit is False
+    assert queries.credit_card(123_456_789).display == "€1,234,567"
+    assert queries.revenue_card(50, "2026-11").display == "€1"
+    assert queries.revenue_card(49, "2026-11").display == "€0"
+
+
+def test_satisfaction_rounds_half_up_to_one_decimal() -> None:
+    assert queries.satisfaction_card({4: 3, 5: 1}).average == 4.3  # 4.25 → 4.3
+    assert queries.satisfaction_card({4: 3, 5: 1}).display == "4.3/5"
+    assert queries.satisfaction_card({1: 1}).display == "1.0/5"

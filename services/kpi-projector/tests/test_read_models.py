@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import pytest
 from aiokafka import TopicPartition
 from kpi_projector_testkit import Events, batch_of
@@ -9,8 +13,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from heyzack_shared.consumer import Batch
+from kpi_projector import queries
+from kpi_projector.projections import PARTNER_CREDITS
 from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation, switch_generation
 
+PARIS = ZoneInfo("Europe/Paris")
+NOVEMBER = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 CARD_COUNTERS = (
     "customer",
     "installation",
@@ -117,6 +125,82 @@ async def test_a_counted_field_moves_its_counter_whatever_the_arrival_order(
     assert counters.get("handyman:availability:BUSY", 0) == 0
     name = await read_models.aggregate(events.partner_id, "handyman", "hm-1", ["name", "availability"])
     assert name == {"name": "Bob", "availability": "OFF_DUTY"}
+
+
+async def event_cards(read_models: ReadModels, partner_id: str, now: datetime) -> dict[str, Any]:
+    """The three cards built from ratings and credits events, as the read API would serve them at `now`."""
+    counters, partner = await read_models.dashboard_figures(
+        partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, PARIS)
+    )
+    cards = queries.dashboard(partner_id, counters, partner=partner, now=now, zone=PARIS).cards
+    return cards.model_dump(
+        mode="json", include={"monthly_revenue", "customer_satisfaction", "available_credit"}
+    )
+
+
+async def test_duplicate_ratings_and_credit_events_change_no_figure(
+    store: ProjectionStore, read_models: ReadModels, events: Events
+) -> None:
+    stream = [
+        events.rating("rating-1", 5),
+        events.rating("rating-2", 4),
+        events.rating("rating-3", 4),
+        events.revenue(1, 250_000),
+        events.credit_earned(2, 5_000, 5_000),
+        events.revenue(3, 750_049),
+        events.credit_earned(4, 10_099, 15_099),
+        events.credit_applied(5, 3_000, 12_099),
+    ]
+    first = batch_of(stream)
+    await apply(store, first)
+    before = await event_cards(read_models, events.partner_id, NOVEMBER)
+    assert before["customer_satisfaction"]["display"] == "4.3/5"
+    assert (before["customer_satisfaction"]["sum"], before["customer_satisfaction"]["count"]) == (13, 3)
+    assert before["monthly_revenue"]["display"] == "€7,500"
+    assert before["available_credit"]["display"] == "€120"
+
+    await apply(store, first, batch_of([*reversed(stream), *stream], first_offset=len(stream)), first)
+
+    assert await event_cards(read_models, events.partner_id, NOVEMBER) == before
+
+
+async def test_an_older_credit_earned_arriving_after_a_newer_credit_applied_keeps_the_balance(
+    store: ProjectionStore, read_models: ReadModels, events: Events
+) -> None:
+    earned, applied = events.credit_earned(1, 20_000, 20_000), events.credit_applied(2, 5_000, 15_000)
+    await apply(store, batch_of([applied]), batch_of([earned], first_offset=1))
+
+    credit = (await event_cards(read_models, events.partner_id, NOVEMBER))["available_credit"]
+    assert credit == {"value_cents": 15_000, "currency": "EUR", "display": "€150", "can_use_credit": True}
+
+    spent = events.credit_applied(3, 15_000, 0)
+    await apply(store, batch_of([spent, earned], first_offset=2))
+    credit = (await event_cards(read_models, events.partner_id, NOVEMBER))["available_credit"]
+    assert (credit["value_cents"], credit["display"], credit["can_use_credit"]) == (0, "€0", False)
+
+
+async def test_last_months_revenue_is_not_in_this_months_card(
+    store: ProjectionStore, read_models: ReadModels, events: Events
+) -> None:
+    october = events.revenue(1, 900_000, month="2026-10")
+    november = events.revenue(2, 120_000, month="2026-11")
+    late_october = events.revenue(3, 950_000, month="2026-10")  # a sale recorded late for last month
+    await apply(store, batch_of([november, late_october]), batch_of([october], first_offset=2))
+
+    revenue = (await event_cards(read_models, events.partner_id, NOVEMBER))["monthly_revenue"]
+    assert revenue == {"value_cents": 120_000, "currency": "EUR", "month": "2026-11", "display": "€1,200"}
+    in_october = await event_cards(read_models, events.partner_id, NOVEMBER - timedelta(days=30))
+    assert in_october["monthly_revenue"]["display"] == "€9,500"
+    december = await event_cards(read_models, events.partner_id, datetime(2026, 11, 30, 23, tzinfo=UTC))
+    assert (december["monthly_revenue"]["month"], december["monthly_revenue"]["value_cents"]) == (
+        "2026-12",
+        0,
+    )
+
+
+async def test_no_ratings_reads_as_not_available(read_models: ReadModels, events: Events) -> None:
+    satisfaction = (await event_cards(read_models, events.partner_id, NOVEMBER))["customer_satisfaction"]
+    assert (satisfaction["average"], satisfaction["display"], satisfaction["count"]) == (None, "N/A", 0)
 
 
 async def test_partners_never_see_each_others_figures(
