@@ -19,6 +19,7 @@ import httpx
 
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
+from heyzack_shared.inbox import forget_positions
 from heyzack_shared.kafka import create_topics
 from heyzack_shared.outbox import mark_all_unsent
 from heyzack_stack.commerce import publish_orders
@@ -96,7 +97,8 @@ async def _database(endpoints: Endpoints, name: str) -> str:
 
 
 async def _republish_history(database_urls: dict[str, str]) -> None:
-    """Our broker kept its topics in memory only: have each service publish its whole outbox again."""
+    """Our broker kept its topics in memory only: have each service publish its whole outbox again, and
+    each consumer read its topics from the start (its processed-event records make that harmless)."""
     for name, url in database_urls.items():
         pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
         try:
@@ -104,6 +106,8 @@ async def _republish_history(database_urls: dict[str, str]) -> None:
             if await pool.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
                 count = await mark_all_unsent(pool)
                 _say(f"{name}: {count} past events queued to be published again")
+            if await pool.fetchval("SELECT to_regclass('inbox_positions') IS NOT NULL"):
+                await forget_positions(pool)
         finally:
             await pool.close()
 

@@ -19,6 +19,12 @@ from heyzack_shared.outbox import Connection
 EventHandler = Callable[[Connection, Envelope], Awaitable[None]]
 
 
+async def forget_positions(pool: asyncpg.Pool) -> None:
+    """Read every topic from its beginning again (a broker that lost its topics): the processed-event
+    records keep what was already handled from taking effect twice."""
+    await pool.execute("DELETE FROM inbox_positions")
+
+
 class Inbox:
     def __init__(self, pool: asyncpg.Pool, consumer: str, handle: EventHandler) -> None:
         self._pool = pool

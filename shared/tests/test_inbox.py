@@ -12,7 +12,7 @@ from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts import topics
 from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
 from heyzack_shared.envelope import Envelope
-from heyzack_shared.inbox import Inbox
+from heyzack_shared.inbox import Inbox, forget_positions
 from heyzack_shared.outbox import Connection
 from heyzack_stack.infra import Endpoints, ensure_database
 
@@ -76,3 +76,13 @@ async def test_a_failing_handler_leaves_no_trace(pool: asyncpg.Pool) -> None:
     assert await pool.fetchval("SELECT count(*) FROM seen") == 0
     assert await pool.fetchval("SELECT count(*) FROM inbox_processed") == 0
     assert await inbox.positions([PARTITION]) == {}
+
+
+async def test_forgotten_positions_replay_without_double_effects(pool: asyncpg.Pool) -> None:
+    inbox = Inbox(pool, "test-consumer", record_seen)
+    events = _events(2)
+    await inbox.apply(_batch(events, 0))
+    await forget_positions(pool)
+    assert await inbox.positions([PARTITION]) == {}
+    await inbox.apply(_batch(events, 0))  # the broker's topics were rebuilt from the outboxes
+    assert await pool.fetchval("SELECT count(*) FROM seen") == 2
