@@ -7,20 +7,17 @@ one aggregate: every credits event of a partner (revenue, tier, earned, applied)
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from heyzack_shared.aggregate import Aggregate, new_id
 from heyzack_shared.contracts import credits as events
 from heyzack_shared.contracts.credits import CreditReason, SaleSource
-from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.envelope import Envelope
 from heyzack_shared.errors import Conflict, Invalid
-
-E = TypeVar("E", bound=Envelope)
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def month_of(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def new_entry_id() -> str:
-    return f"cre_{uuid.uuid4().hex}"
+    return new_id("cre")
 
 
 class NotPositive(Invalid):
@@ -112,20 +109,14 @@ class SaleRecorded:
 
 
 @dataclass(kw_only=True)
-class Partner:
-    partner_id: str
-    balance_cents: int = 0
-    version: int = 0
+class Partner(Aggregate):
+    """All credits events of a partner belong to this one aggregate: `id` is the partner id."""
 
-    def _record(self, event_type: type[E], data: EventData, at: datetime) -> E:
-        self.version += 1
-        return event_type.new(
-            partner_id=self.partner_id,
-            aggregate_id=self.partner_id,
-            aggregate_version=self.version,
-            data=data,
-            occurred_at=at,
-        )
+    balance_cents: int = 0
+
+    @classmethod
+    def of(cls, partner_id: str, *, balance_cents: int = 0, version: int = 0) -> Partner:
+        return cls(partner_id=partner_id, id=partner_id, balance_cents=balance_cents, version=version)
 
     def record_sale(
         self, sale: Sale, *, month: str, month_total_before_cents: int, schedule: TierSchedule

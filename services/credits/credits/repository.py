@@ -26,7 +26,7 @@ class Partners:
         row = await self._conn.fetchrow(
             "SELECT partner_id, balance_cents, version FROM partners WHERE partner_id = $1", partner_id
         )
-        return Partner(partner_id=partner_id) if row is None else Partner(**dict(row))
+        return Partner.of(partner_id) if row is None else Partner.of(**dict(row))
 
     async def lock(self, partner_id: str) -> Partner:
         """The partner, created empty if new, its row locked until the transaction ends."""
@@ -38,7 +38,7 @@ class Partners:
             partner_id,
         )
         assert row is not None
-        return Partner(**dict(row))
+        return Partner.of(**dict(row))
 
     async def save(self, partner: Partner) -> None:
         await self._conn.execute(

@@ -87,7 +87,7 @@ def test_months_are_cut_in_the_business_time_zone() -> None:
 
 
 def test_a_sale_crossing_a_threshold_earns_at_the_tier_reached_after_it() -> None:
-    partner = Partner(partner_id="p")
+    partner = Partner.of("p")
     recorded = partner.record_sale(
         _sale(200_000), month="2026-11", month_total_before_cents=400_000, schedule=SCHEDULE
     )
@@ -105,7 +105,7 @@ def test_a_sale_crossing_a_threshold_earns_at_the_tier_reached_after_it() -> Non
 
 
 def test_a_bronze_sale_earns_nothing_and_changes_no_tier() -> None:
-    partner = Partner(partner_id="p")
+    partner = Partner.of("p")
     recorded = partner.record_sale(
         _sale(10_000), month="2026-11", month_total_before_cents=0, schedule=SCHEDULE
     )
@@ -114,7 +114,7 @@ def test_a_bronze_sale_earns_nothing_and_changes_no_tier() -> None:
 
 
 def test_a_sale_jumping_two_tiers_changes_the_tier_once() -> None:
-    partner = Partner(partner_id="p", version=7)
+    partner = Partner.of("p", version=7)
     recorded = partner.record_sale(
         _sale(4_000_000), month="2026-11", month_total_before_cents=100_000, schedule=SCHEDULE
     )
@@ -125,7 +125,7 @@ def test_a_sale_jumping_two_tiers_changes_the_tier_once() -> None:
 
 
 def test_applying_credit_lowers_the_balance_and_emits_credit_applied() -> None:
-    partner = Partner(partner_id="p", balance_cents=5_000, version=3)
+    partner = Partner.of("p", balance_cents=5_000, version=3)
     entry, applied = partner.apply_credit(
         shopify_order_ref="#1001", cart_total_cents=9_000, amount_cents=3_000
     )
@@ -144,7 +144,7 @@ def test_applying_credit_lowers_the_balance_and_emits_credit_applied() -> None:
     ],
 )
 def test_refused_applications_change_nothing(cart: int, amount: int, error: type[Exception]) -> None:
-    partner = Partner(partner_id="p", balance_cents=5_000, version=3)
+    partner = Partner.of("p", balance_cents=5_000, version=3)
     with pytest.raises(error):
         partner.apply_credit(shopify_order_ref="#1001", cart_total_cents=cart, amount_cents=amount)
     assert (partner.balance_cents, partner.version) == (5_000, 3)

@@ -7,18 +7,15 @@ would change nothing returns None and emits nothing.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
+from heyzack_shared.aggregate import Aggregate, new_id
 from heyzack_shared.contracts import installations as events
 from heyzack_shared.contracts.installations import Availability, DeviceType, InstallationStatus, ProductLine
-from heyzack_shared.envelope import Envelope, EventData
 from heyzack_shared.errors import Conflict
 
 Status = InstallationStatus
-E = TypeVar("E", bound=Envelope)
 
 WORKFLOW: dict[Status, frozenset[Status]] = {
     Status.SCHEDULED: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
@@ -54,27 +51,6 @@ class CustomerInactive(Conflict):
     def __init__(self, customer_id: str) -> None:
         super().__init__(
             f"customer {customer_id} is inactive: reactivate it before scheduling an installation"
-        )
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
-
-
-@dataclass(kw_only=True)
-class Aggregate:
-    partner_id: str
-    id: str
-    version: int = 0
-
-    def _record(self, event_type: type[E], data: EventData, at: datetime) -> E:
-        self.version += 1
-        return event_type.new(
-            partner_id=self.partner_id,
-            aggregate_id=self.id,
-            aggregate_version=self.version,
-            data=data,
-            occurred_at=at,
         )
 
 

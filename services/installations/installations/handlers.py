@@ -7,24 +7,15 @@ or referenced from the body.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from heyzack_shared.errors import NotFound
+from heyzack_shared.aggregate import found
 from installations import commands
 from installations.domain import Customer, Handyman, Installation
 from installations.unit_of_work import UnitOfWork
 
-T = TypeVar("T")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _found(entity: T | None, kind: str, entity_id: str) -> T:
-    if entity is None:
-        raise NotFound(f"{kind} {entity_id} not found")
-    return entity
 
 
 async def register_customer(cmd: commands.RegisterCustomer, uow: UnitOfWork) -> Customer:
@@ -40,7 +31,7 @@ async def register_customer(cmd: commands.RegisterCustomer, uow: UnitOfWork) -> 
 
 async def update_customer(cmd: commands.UpdateCustomer, uow: UnitOfWork) -> Customer:
     async with uow:
-        customer = _found(
+        customer = found(
             await uow.customers.get(cmd.partner_id, cmd.customer_id, lock=True), "customer", cmd.customer_id
         )
         customer.edit_contact(name=cmd.name, email=cmd.email)
@@ -69,7 +60,7 @@ async def register_handyman(cmd: commands.RegisterHandyman, uow: UnitOfWork) -> 
 
 async def update_handyman_profile(cmd: commands.UpdateHandymanProfile, uow: UnitOfWork) -> Handyman:
     async with uow:
-        handyman = _found(
+        handyman = found(
             await uow.handymen.get(cmd.partner_id, cmd.handyman_id, lock=True), "handyman", cmd.handyman_id
         )
         updated = handyman.update_profile(_now(), certifications=cmd.certifications, skills=cmd.skills)
@@ -81,7 +72,7 @@ async def update_handyman_profile(cmd: commands.UpdateHandymanProfile, uow: Unit
 
 async def change_availability(cmd: commands.ChangeAvailability, uow: UnitOfWork) -> Handyman:
     async with uow:
-        handyman = _found(
+        handyman = found(
             await uow.handymen.get(cmd.partner_id, cmd.handyman_id, lock=True), "handyman", cmd.handyman_id
         )
         changed = handyman.set_availability(cmd.availability, _now())
@@ -93,7 +84,7 @@ async def change_availability(cmd: commands.ChangeAvailability, uow: UnitOfWork)
 
 async def schedule_installation(cmd: commands.ScheduleInstallation, uow: UnitOfWork) -> Installation:
     async with uow:
-        customer = _found(
+        customer = found(
             await uow.customers.get(cmd.partner_id, cmd.customer_id), "customer", cmd.customer_id
         )
         installation, created = Installation.schedule(
@@ -113,9 +104,7 @@ async def schedule_installation(cmd: commands.ScheduleInstallation, uow: UnitOfW
 async def assign_handyman(cmd: commands.AssignHandyman, uow: UnitOfWork) -> Installation:
     async with uow:
         installation = await _installation_for_update(uow, cmd.partner_id, cmd.installation_id)
-        handyman = _found(
-            await uow.handymen.get(cmd.partner_id, cmd.handyman_id), "handyman", cmd.handyman_id
-        )
+        handyman = found(await uow.handymen.get(cmd.partner_id, cmd.handyman_id), "handyman", cmd.handyman_id)
         assigned = installation.assign(handyman, _now())
         await uow.installations.save(installation)
         await uow.emit(assigned)
@@ -135,21 +124,21 @@ async def change_installation_status(cmd: commands.ChangeInstallationStatus, uow
 
 async def _installation_for_update(uow: UnitOfWork, partner_id: str, installation_id: str) -> Installation:
     installation = await uow.installations.get(partner_id, installation_id, lock=True)
-    return _found(installation, "installation", installation_id)
+    return found(installation, "installation", installation_id)
 
 
 async def get_customer(partner_id: str, customer_id: str, uow: UnitOfWork) -> Customer:
     async with uow:
-        return _found(await uow.customers.get(partner_id, customer_id), "customer", customer_id)
+        return found(await uow.customers.get(partner_id, customer_id), "customer", customer_id)
 
 
 async def get_handyman(partner_id: str, handyman_id: str, uow: UnitOfWork) -> Handyman:
     async with uow:
-        return _found(await uow.handymen.get(partner_id, handyman_id), "handyman", handyman_id)
+        return found(await uow.handymen.get(partner_id, handyman_id), "handyman", handyman_id)
 
 
 async def get_installation(partner_id: str, installation_id: str, uow: UnitOfWork) -> Installation:
     async with uow:
-        return _found(
+        return found(
             await uow.installations.get(partner_id, installation_id), "installation", installation_id
         )

@@ -7,18 +7,15 @@ entity's next `aggregate_version`. A rating is one event (version 1); a survey a
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
+from heyzack_shared.aggregate import Aggregate, new_id
 from heyzack_shared.contracts import installations as facts
 from heyzack_shared.contracts import ratings as events
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
-from heyzack_shared.envelope import Envelope, EventData
 from heyzack_shared.errors import Conflict, Invalid, NotFound
 
-E = TypeVar("E", bound=Envelope)
 STARS = range(1, 6)
 NPS_SCORES = range(0, 11)
 InstallationFact = facts.InstallationCreated | facts.HandymanAssigned | facts.InstallationStatusChanged
@@ -59,10 +56,6 @@ class AlreadyResolved(Conflict):
 
     def __init__(self, issue_id: str) -> None:
         super().__init__(f"issue {issue_id} is already resolved")
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
 
 
 @dataclass(kw_only=True)
@@ -122,23 +115,6 @@ class KnownInstallation:
         if self.status is not InstallationStatus.CUSTOMER_APPROVED:
             raise NotApproved(self.installation_id, self.status or InstallationStatus.SCHEDULED)
         return self.customer_id, self.device_type
-
-
-@dataclass(kw_only=True)
-class Aggregate:
-    partner_id: str
-    id: str
-    version: int = 0
-
-    def _record(self, event_type: type[E], data: EventData, at: datetime) -> E:
-        self.version += 1
-        return event_type.new(
-            partner_id=self.partner_id,
-            aggregate_id=self.id,
-            aggregate_version=self.version,
-            data=data,
-            occurred_at=at,
-        )
 
 
 @dataclass(kw_only=True)

@@ -6,24 +6,15 @@ An id of another partner is indistinguishable from an unknown one (NotFound).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from heyzack_shared.errors import NotFound
+from heyzack_shared.aggregate import found
 from ratings import commands
 from ratings.domain import Issue, KnownInstallation, Rating, Survey
 from ratings.unit_of_work import UnitOfWork
 
-T = TypeVar("T")
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _found(entity: T | None, kind: str, entity_id: str) -> T:
-    if entity is None:
-        raise NotFound(f"{kind} {entity_id} not found")
-    return entity
 
 
 async def submit_rating(cmd: commands.SubmitRating, uow: UnitOfWork) -> Rating:
@@ -53,7 +44,7 @@ async def send_survey(cmd: commands.SendSurvey, uow: UnitOfWork) -> Survey:
 async def answer_survey(cmd: commands.AnswerSurvey, uow: UnitOfWork) -> Survey:
     async with uow:
         survey = await uow.surveys.get(cmd.partner_id, cmd.survey_id, lock=True)
-        survey = _found(survey, "survey", cmd.survey_id)
+        survey = found(survey, "survey", cmd.survey_id)
         answered = survey.answer(cmd.nps_score, cmd.comment, _now())
         await uow.surveys.save(survey)
         await uow.emit(answered)
@@ -79,7 +70,7 @@ async def report_issue(cmd: commands.ReportIssue, uow: UnitOfWork) -> Issue:
 async def resolve_issue(cmd: commands.ResolveIssue, uow: UnitOfWork) -> Issue:
     async with uow:
         issue = await uow.issues.get(cmd.partner_id, cmd.issue_id, lock=True)
-        issue = _found(issue, "issue", cmd.issue_id)
+        issue = found(issue, "issue", cmd.issue_id)
         resolved = issue.resolve(_now())
         await uow.issues.save(issue)
         await uow.emit(resolved)
@@ -89,14 +80,14 @@ async def resolve_issue(cmd: commands.ResolveIssue, uow: UnitOfWork) -> Issue:
 
 async def get_rating(partner_id: str, rating_id: str, uow: UnitOfWork) -> Rating:
     async with uow:
-        return _found(await uow.ratings.get(partner_id, rating_id), "rating", rating_id)
+        return found(await uow.ratings.get(partner_id, rating_id), "rating", rating_id)
 
 
 async def get_survey(partner_id: str, survey_id: str, uow: UnitOfWork) -> Survey:
     async with uow:
-        return _found(await uow.surveys.get(partner_id, survey_id), "survey", survey_id)
+        return found(await uow.surveys.get(partner_id, survey_id), "survey", survey_id)
 
 
 async def get_issue(partner_id: str, issue_id: str, uow: UnitOfWork) -> Issue:
     async with uow:
-        return _found(await uow.issues.get(partner_id, issue_id), "issue", issue_id)
+        return found(await uow.issues.get(partner_id, issue_id), "issue", issue_id)
