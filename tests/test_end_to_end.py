@@ -18,7 +18,8 @@ from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.testing import wait_until
-from heyzack_stack.infra import Endpoints, ensure_database
+from heyzack_stack.infra import Endpoints
+from heyzack_stack.pytest_plugin import ServiceEnvironment
 from installations.app import create_app as create_installations
 from installations.settings import InstallationsSettings
 from kpi_projector.app import create_app as create_projector
@@ -28,16 +29,8 @@ Json = dict[str, Any]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def installations(infrastructure: Endpoints, jwt_secret: str) -> AsyncIterator[FastAPI]:
-    database = f"e2e_installations_{uuid.uuid4().hex[:8]}"
-    await ensure_database(infrastructure, database)
-    settings = InstallationsSettings.model_validate(
-        {
-            "INSTALLATIONS_DATABASE_URL": infrastructure.database_url(database),
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-        }
-    )
+async def installations(service_environment: ServiceEnvironment) -> AsyncIterator[FastAPI]:
+    settings = InstallationsSettings.model_validate(await service_environment("installations"))
     app = create_installations(settings)
     async with app.router.lifespan_context(app):
         yield app

@@ -14,7 +14,8 @@ from credits.app import create_app as create_credits
 from credits.settings import CreditsSettings
 from heyzack_shared.auth import issue_token
 from heyzack_shared.testing import wait_until
-from heyzack_stack.infra import Endpoints, ensure_database
+from heyzack_stack.infra import Endpoints
+from heyzack_stack.pytest_plugin import ServiceEnvironment
 from installations.app import create_app as create_installations
 from installations.settings import InstallationsSettings
 from kpi_projector.app import create_app as create_projector
@@ -26,36 +27,17 @@ Json = dict[str, Any]
 RUN = uuid.uuid4().hex[:8]
 
 
-async def _domain_settings(infrastructure: Endpoints, jwt_secret: str, service: str) -> Json:
-    database = f"cards_{service}_{RUN}"
-    await ensure_database(infrastructure, database)
-    return {
-        f"{service.upper()}_DATABASE_URL": infrastructure.database_url(database),
-        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-        "HEYZACK_JWT_SECRET": jwt_secret,
-    }
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def platform(infrastructure: Endpoints, jwt_secret: str) -> AsyncIterator[dict[str, FastAPI]]:
+async def platform(
+    infrastructure: Endpoints, jwt_secret: str, service_environment: ServiceEnvironment
+) -> AsyncIterator[dict[str, FastAPI]]:
+    environment = service_environment
     apps = {
         "installations": create_installations(
-            InstallationsSettings.model_validate(
-                await _domain_settings(infrastructure, jwt_secret, "installations")
-            )
+            InstallationsSettings.model_validate(await environment("installations"))
         ),
-        "ratings": create_ratings(
-            RatingsSettings.model_validate(
-                await _domain_settings(infrastructure, jwt_secret, "ratings")
-                | {"RATINGS_CONSUMER_GROUP_ID": f"cards-ratings-{RUN}"}
-            )
-        ),
-        "credits": create_credits(
-            CreditsSettings.model_validate(
-                await _domain_settings(infrastructure, jwt_secret, "credits")
-                | {"CREDITS_CONSUMER_GROUP_ID": f"cards-credits-{RUN}"}
-            )
-        ),
+        "ratings": create_ratings(RatingsSettings.model_validate(await environment("ratings"))),
+        "credits": create_credits(CreditsSettings.model_validate(await environment("credits"))),
         "projector": create_projector(
             ProjectorSettings.model_validate(
                 {

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest_asyncio
 
 from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.kafka import create_topics
-from heyzack_stack.infra import Endpoints, start_infrastructure
+from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
 
 CONTRACT_PARTITIONS = 6
 
@@ -33,3 +34,24 @@ async def infrastructure() -> AsyncIterator[Endpoints]:
 @pytest.fixture(scope="session")
 def jwt_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+ServiceEnvironment = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def service_environment(infrastructure: Endpoints, jwt_secret: str) -> ServiceEnvironment:
+    """The settings of a domain service (`installations`, `ratings`, `credits`) on the test servers, with a
+    database and a consumer group of its own, as the environment variables the service reads."""
+
+    async def environment(service: str) -> dict[str, str]:
+        own = f"{service}_{uuid.uuid4().hex[:8]}"
+        await ensure_database(infrastructure, own)
+        return {
+            f"{service.upper()}_DATABASE_URL": infrastructure.database_url(own),
+            f"{service.upper()}_CONSUMER_GROUP_ID": own,
+            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
+            "HEYZACK_JWT_SECRET": jwt_secret,
+        }
+
+    return environment

@@ -22,24 +22,13 @@ from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.credits import SaleSource
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.kafka import new_producer
-from heyzack_stack.infra import Endpoints, ensure_database
+from heyzack_stack.infra import Endpoints
+from heyzack_stack.pytest_plugin import ServiceEnvironment
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def app(
-    infrastructure: Endpoints, jwt_secret: str, request: pytest.FixtureRequest
-) -> AsyncIterator[FastAPI]:
-    suffix = f"{request.path.stem}_{uuid.uuid4().hex[:8]}"
-    database = f"credits_{suffix}"
-    await ensure_database(infrastructure, database)
-    settings = CreditsSettings.model_validate(
-        {
-            "CREDITS_DATABASE_URL": infrastructure.database_url(database),
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-            "CREDITS_CONSUMER_GROUP_ID": f"credits-{suffix}",
-        }
-    )
+async def app(service_environment: ServiceEnvironment) -> AsyncIterator[FastAPI]:
+    settings = CreditsSettings.model_validate(await service_environment("credits"))
     service = create_app(settings)
     async with service.router.lifespan_context(service):
         yield service

@@ -15,24 +15,14 @@ from fastapi import FastAPI
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import parse_event
 from heyzack_shared.envelope import Envelope
-from heyzack_stack.infra import Endpoints, ensure_database
+from heyzack_stack.pytest_plugin import ServiceEnvironment
 from installations.app import create_app
 from installations.settings import InstallationsSettings
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def app(
-    infrastructure: Endpoints, jwt_secret: str, request: pytest.FixtureRequest
-) -> AsyncIterator[FastAPI]:
-    database = f"installations_{request.path.stem}_{uuid.uuid4().hex[:8]}"
-    await ensure_database(infrastructure, database)
-    settings = InstallationsSettings.model_validate(
-        {
-            "INSTALLATIONS_DATABASE_URL": infrastructure.database_url(database),
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-        }
-    )
+async def app(service_environment: ServiceEnvironment) -> AsyncIterator[FastAPI]:
+    settings = InstallationsSettings.model_validate(await service_environment("installations"))
     service = create_app(settings)
     async with service.router.lifespan_context(service):
         yield service

@@ -17,7 +17,7 @@ from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import parse_event
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.envelope import Envelope
-from heyzack_stack.infra import Endpoints, ensure_database
+from heyzack_stack.pytest_plugin import ServiceEnvironment
 from ratings.app import create_app
 from ratings.domain import KnownInstallation, new_id
 from ratings.repository import KnownInstallations
@@ -30,19 +30,8 @@ Known = Callable[..., Awaitable[str]]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def app(
-    infrastructure: Endpoints, jwt_secret: str, request: pytest.FixtureRequest
-) -> AsyncIterator[FastAPI]:
-    suffix = f"{request.path.stem}_{uuid.uuid4().hex[:8]}"
-    await ensure_database(infrastructure, f"ratings_{suffix}")
-    settings = RatingsSettings.model_validate(
-        {
-            "RATINGS_DATABASE_URL": infrastructure.database_url(f"ratings_{suffix}"),
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-            "RATINGS_CONSUMER_GROUP_ID": f"heyzack-ratings-{suffix}",
-        }
-    )
+async def app(service_environment: ServiceEnvironment) -> AsyncIterator[FastAPI]:
+    settings = RatingsSettings.model_validate(await service_environment("ratings"))
     service = create_app(settings)
     async with service.router.lifespan_context(service):
         yield service
