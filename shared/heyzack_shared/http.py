@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from heyzack_shared.errors import HeyZackError
@@ -22,6 +23,29 @@ _requests = Counter("heyzack_http_requests_total", "HTTP requests served", ["ser
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer of every service."""
+
+    error: ErrorDetail
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for one error status."""
+    return {"model": ErrorBody, "description": description}
+
+
+STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("missing, invalid or expired bearer token"),
+    404: error_response("no such resource for the caller's partner"),
+    422: error_response("invalid input; the message says which field and why"),
+}
 
 
 def create_app(

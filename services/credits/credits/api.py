@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from credits.schemas import CreditApplication, CreditApplied, Credits
 from credits.unit_of_work import UnitOfWork
 from heyzack_shared.auth import CurrentCaller
 from heyzack_shared.errors import HeyZackError
+from heyzack_shared.http import STANDARD_ERRORS, error_response
 
 
 class MissingIdempotencyKey(HeyZackError):
@@ -32,10 +33,7 @@ def _policy(request: Request) -> CreditPolicy:
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 Policy = Annotated[CreditPolicy, Depends(_policy)]
 router = APIRouter(prefix="/v1", tags=["credits"])
-_errors: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing, invalid or expired bearer token"},
-    422: {"description": "invalid input; the message says which field and why"},
-}
+_errors = STANDARD_ERRORS
 
 
 @router.get("/credits", responses=_errors)
@@ -57,9 +55,9 @@ async def show_credits(
     response_model=CreditApplied,
     responses={
         **_errors,
-        400: {"description": "the Idempotency-Key header is missing"},
-        409: {"description": "over the balance (insufficient_credit) or the cart total; nothing changed"},
-        422: {"description": "invalid input, amount ≤ 0, or a key reused with other parameters"},
+        400: error_response("the Idempotency-Key header is missing"),
+        409: error_response("over the balance (insufficient_credit) or the cart total; nothing changed"),
+        422: error_response("invalid input, amount ≤ 0, or a key reused with other parameters"),
     },
 )
 async def apply_credit(

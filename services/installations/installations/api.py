@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 
 from heyzack_shared.auth import CurrentCaller
+from heyzack_shared.http import STANDARD_ERRORS, error_response
 from installations import commands, handlers
 from installations.schemas import (
     Assignment,
@@ -30,13 +31,9 @@ def _unit_of_work(request: Request) -> UnitOfWork:
 
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 router = APIRouter(prefix="/v1")
-_errors: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing, invalid or expired bearer token"},
-    404: {"description": "no such resource for the caller's partner"},
-    422: {"description": "invalid input; the message says which field and why"},
-}
+_errors = STANDARD_ERRORS
 _conflict: dict[int | str, dict[str, Any]] = {
-    409: {"description": "refused by the installation workflow; nothing changed"}
+    409: error_response("refused by the installation workflow; nothing changed")
 }
 
 
@@ -93,7 +90,7 @@ async def get_handyman(handyman_id: str, caller: CurrentCaller, uow: Uow) -> Han
 @router.post(
     "/installations",
     status_code=status.HTTP_201_CREATED,
-    responses={**_errors, 409: {"description": "the customer is inactive"}},
+    responses={**_errors, 409: error_response("the customer is inactive")},
     tags=["installations"],
 )
 async def schedule_installation(body: NewInstallation, caller: CurrentCaller, uow: Uow) -> InstallationOut:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 
 from heyzack_shared.auth import CurrentCaller
+from heyzack_shared.http import STANDARD_ERRORS
 from ratings import commands, handlers
 from ratings.schemas import (
     IssueOut,
@@ -26,11 +27,7 @@ def _unit_of_work(request: Request) -> UnitOfWork:
 
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 router = APIRouter(prefix="/v1")
-_errors: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing, invalid or expired bearer token"},
-    404: {"description": "no such resource for the caller's partner"},
-    422: {"description": "invalid input; the message says which field and why"},
-}
+_errors = STANDARD_ERRORS
 
 
 def _conflict(description: str) -> dict[int | str, dict[str, Any]]:
