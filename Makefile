@@ -34,7 +34,7 @@ pytest:
 bench: install ## print the projector's throughput next to the raw Kafka consume rate
 	@$(UV) run --frozen python bench/projector_bench.py
 
-schemas: install ## export JSON Schema of every event to docs/schemas/
+schemas: install ## export the JSON Schema of every event and the AsyncAPI document to docs/schemas/
 	@$(UV) run --frozen python -m heyzack_shared.contracts.schemas docs/schemas
 
 format: install ## apply ruff's fixes and formatting

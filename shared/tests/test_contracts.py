@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from heyzack_shared.contracts import ALL_EVENTS, EVENT_TYPES, RejectedEvent, parse_event
+from heyzack_shared.contracts import ALL_EVENTS, EVENT_TYPES, RejectedEvent, parse_event, topics
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.contracts.schemas import export
@@ -101,3 +101,16 @@ def test_a_dead_letter_keeps_the_original_bytes() -> None:
         rejected_at=datetime.now(UTC),
     )
     assert DeadLetter.model_validate_json(letter.model_dump_json()).original == b"\xff{"
+
+
+def test_the_asyncapi_document_names_every_topic_and_resolves_every_reference() -> None:
+    import re
+
+    from heyzack_shared.contracts import asyncapi
+
+    document = asyncapi.document()
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == {*topics.DOMAIN_TOPICS, topics.DEADLETTER}
+    assert set(document["components"]["messages"]) == {*EVENT_TYPES, "DeadLetter"}
+    referenced = set(re.findall(r"#/components/schemas/(\w+)", json.dumps(document)))
+    assert referenced <= set(document["components"]["schemas"])

@@ -1,4 +1,4 @@
-"""Export the JSON Schema of every event of the contract: `python -m heyzack_shared.contracts.schemas DIR`."""
+"""Every event's JSON Schema and the AsyncAPI document: `python -m heyzack_shared.contracts.schemas DIR`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from heyzack_shared.contracts import ALL_EVENTS
+from heyzack_shared.contracts import ALL_EVENTS, asyncapi
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.envelope import Envelope
 
@@ -25,5 +25,9 @@ def export(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in export(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")):
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")
+    for path in export(folder):
         print(path)
+    asyncapi_path = folder / "asyncapi.json"
+    asyncapi_path.write_text(json.dumps(asyncapi.document(), indent=2) + "\n")
+    print(asyncapi_path)
