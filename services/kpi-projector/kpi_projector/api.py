@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from heyzack_shared.auth import CurrentCaller, Operator
-from kpi_projector import queries
+from kpi_projector import queries, ranges, reports
+from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
 from kpi_projector.projections import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
@@ -60,6 +61,88 @@ async def get_dashboard(
         partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, zone)
     )
     return queries.dashboard(partner_id, counters, partner=partner, now=now, zone=zone)
+
+
+RangeParameter = Annotated[
+    str,
+    Query(
+        alias="range",
+        description=f"one of {', '.join(ranges.PRESETS)}; `custom` takes `start` and `end`",
+    ),
+]
+DateParameter = Annotated[str | None, Query(description="inclusive date YYYY-MM-DD, for range=custom")]
+
+
+def report_range(
+    preset: str | None, start: str | None, end: str | None, now: datetime, zone: ZoneInfo
+) -> ranges.DateRange:
+    """The range of a report request at `now` (today is the business date of `now`); 422 when bad."""
+    return ranges.resolve(preset, start, end, now.astimezone(zone).date())
+
+
+@router.get(
+    "/v1/reports/{tab}",
+    response_model=reports.Report,
+    tags=["reports"],
+    responses={404: {"description": "unknown tab"}, 422: {"description": "bad range"}, 501: {}},
+)
+async def get_report(
+    tab: str,
+    caller: CurrentCaller,
+    read_models: ReadModelsDep,
+    zone: BusinessZone,
+    clock: Clock,
+    preset: RangeParameter = ranges.DEFAULT_PRESET,
+    start: DateParameter = None,
+    end: DateParameter = None,
+) -> reports.Report:
+    """One tab of the caller's partner's reports over a date range, each figure also for the previous period
+    of equal length; days are business days (the response names the time zone)."""
+    reports.check_tab(tab)
+    now = clock()
+    chosen = report_range(preset, start, end, now, zone)
+    return await reports.read_report(read_models, caller.partner_id, tab, chosen, now=now, zone=zone)
+
+
+ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", description="the file type")]
+
+
+@router.get(
+    "/v1/reports/{tab}/export",
+    tags=["reports"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the report as a file download",
+            "content": {fmt.media_type: {} for fmt in FORMATS.values()},
+        },
+        404: {"description": "unknown tab"},
+        422: {"description": "bad range or format"},
+        501: {},
+    },
+)
+async def export_report(
+    tab: str,
+    caller: CurrentCaller,
+    read_models: ReadModelsDep,
+    zone: BusinessZone,
+    clock: Clock,
+    file_format: ExportFormat,
+    preset: RangeParameter = ranges.DEFAULT_PRESET,
+    start: DateParameter = None,
+    end: DateParameter = None,
+) -> Response:
+    """The same report as `GET /v1/reports/{tab}`, from the same snapshot, as a CSV, Excel or PDF download."""
+    reports.check_tab(tab)
+    now = clock()
+    chosen = report_range(preset, start, end, now, zone)
+    snapshot = await reports.build_report(read_models, caller.partner_id, tab, chosen, now, zone)
+    export = FORMATS[file_format]
+    return Response(
+        export.render(snapshot, caller.partner_id),
+        media_type=export.media_type,
+        headers={"Content-Disposition": content_disposition(filename(snapshot, file_format))},
+    )
 
 
 class PartitionState(BaseModel):

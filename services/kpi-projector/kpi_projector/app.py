@@ -32,7 +32,9 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         try:
             if settings.role is not Role.API:
                 generation = await live_generation(redis, settings.redis_namespace)
-                store = ProjectionStore(redis, generation, settings.redis_namespace)
+                store = ProjectionStore(
+                    redis, generation, settings.redis_namespace, zone=settings.business_zone
+                )
                 consuming = asyncio.create_task(
                     consume_forever(_consumer_config(settings), store), name="kpi-projector"
                 )

@@ -4,9 +4,13 @@
 -- counter deltas are summed per partner and written once each. Replaying any part changes nothing.
 --
 -- KEYS[1], KEYS[2]: the generation's positions and progress hashes.
--- ARGV[1]: cjson [counted, partners, positions (flat field/offset list), events, latest occurred_at, applied at]
+-- ARGV[1]: cjson [counted, partners, positions (flat field/offset list), events, latest occurred_at, applied at,
+--                 day counters]
 --   counted:   {kind: {field: counter prefix}}, and kind -> its total counter under counted[kind]['']
---   partner:   [kpi key, aggregates]
+--   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount or false,
+--                 fields this one depends on]]]}
+--              (projections.DayCounter: each counter is the sum of the aggregates' current contributions)
+--   partner:   [kpi key, aggregates, prefix of its day buckets (the day is appended)]
 --   aggregate: [key, kind, version, {field: value}, {field: version} or one version for all fields]
 --              (each aggregate once per batch: Python merged its events)
 -- Standalone Redis: in Redis Cluster this call is split per partner (all of a partner's keys share its hash
@@ -15,7 +19,30 @@
 
 local batch = cjson.decode(ARGV[1])
 local counted = batch[1]
+local day_counters = batch[7] or {}
 local version_names = {}
+
+-- An aggregate state's contribution to a day counter: day, counter name, amount; nil when it has none.
+local function contribution(spec, state)
+  local day = state[spec[1]]
+  if not day then return nil end
+  local name = spec[2]
+  for _, field in ipairs(spec[3]) do
+    local value = state[field]
+    if not value then return nil end
+    name = name .. ':' .. value
+  end
+  for _, field in ipairs(spec[4]) do
+    if not state[field] then return nil end
+  end
+  local amount = 1
+  if spec[5] then
+    local a, b = tonumber(state[spec[5][1]]), tonumber(state[spec[5][2]])
+    if not a or not b then return nil end
+    amount = a - b
+  end
+  return day, name, amount
+end
 
 local function version_name(field)
   local name = version_names[field]
@@ -51,10 +78,18 @@ end
 -- Phase 1 reads and decides; phase 2 writes. Redis does not roll a script back, but the only errors left
 -- once phase 1 has passed are out of memory, which Redis raises only on a script's first write: so a batch
 -- lands whole or not at all, and a redelivery finds nothing half-done.
-local hash_writes, increments = {}, {}
+local hash_writes, increments, day_increments = {}, {}, {}
 for _, partner in ipairs(batch[2]) do
   redis.call('HLEN', partner[1]) -- fails now, before any write, if the counters key holds something else
-  local deltas = {}
+  local deltas, day_deltas = {}, {}
+  local function add_to_day(day, name, amount)
+    local bucket = day_deltas[day]
+    if not bucket then
+      bucket = {}
+      day_deltas[day] = bucket
+    end
+    bucket[name] = (bucket[name] or 0) + amount
+  end
   for _, aggregate in ipairs(partner[2]) do
     local key, kind, version, values, versions = aggregate[1], aggregate[2], aggregate[3], aggregate[4], aggregate[5]
     local counts = counted[kind] or {}
@@ -63,6 +98,19 @@ for _, partner in ipairs(batch[2]) do
       if counts[name] then
         counted_names[#counted_names + 1] = name
         wanted[#wanted + 1] = name
+      end
+    end
+    -- Day counters: only when the change sets a field they depend on; then read all those fields.
+    local derived, first_dependency = day_counters[kind], #wanted + 1
+    if derived then
+      local touched = false
+      for _, name in ipairs(derived[1]) do
+        if values[name] then touched = true break end
+      end
+      if touched then
+        for _, name in ipairs(derived[1]) do wanted[#wanted + 1] = name end
+      else
+        derived = nil
       end
     end
     local current = redis.call('HMGET', key, unpack(wanted))
@@ -88,15 +136,47 @@ for _, partner in ipairs(batch[2]) do
         deltas[counts[name] .. new] = (deltas[counts[name] .. new] or 0) + 1
       end
     end
+    if derived then
+      local old, new = {}, {}
+      for i, name in ipairs(derived[1]) do
+        local stored = current[first_dependency + i - 1]
+        old[name] = stored
+        if wins[name] then new[name] = values[name] else new[name] = stored end
+      end
+      for _, spec in ipairs(derived[2]) do
+        local changed = false
+        for _, name in ipairs(spec[6]) do
+          if old[name] ~= new[name] then changed = true break end
+        end
+        if changed then
+          local old_day, old_name, old_amount = contribution(spec, old)
+          local new_day, new_name, new_amount = contribution(spec, new)
+          if old_day ~= new_day or old_name ~= new_name or old_amount ~= new_amount then
+            if old_day then add_to_day(old_day, old_name, -old_amount) end
+            if new_day then add_to_day(new_day, new_name, new_amount) end
+          end
+        end
+      end
+    end
     if #writes > 0 then hash_writes[#hash_writes + 1] = {key, writes} end
   end
   increments[#increments + 1] = {partner[1], deltas}
+  for day, bucket in pairs(day_deltas) do
+    local day_key = partner[3] .. day
+    redis.call('HLEN', day_key) -- as above: a wrong type fails the batch before its first write
+    day_increments[#day_increments + 1] = {day_key, bucket}
+  end
 end
 redis.call('HLEN', KEYS[1])
 local last_event_at = redis.call('HGET', KEYS[2], 'last_event_at') or ''
 
 for _, write in ipairs(hash_writes) do redis.call('HSET', write[1], unpack(write[2])) end
 for _, increment in ipairs(increments) do
+  for name, delta in pairs(increment[2]) do
+    if delta ~= 0 then redis.call('HINCRBY', increment[1], name, delta) end
+  end
+end
+for _, increment in ipairs(day_increments) do
   for name, delta in pairs(increment[2]) do
     if delta ~= 0 then redis.call('HINCRBY', increment[1], name, delta) end
   end

@@ -6,7 +6,9 @@ one Cluster slot); the consumer's are `<ns>:<generation>:positions` and `:progre
 and then switch reads atomically. Families of a partner:
 - `kpi` — hash of counters (`projections.total` / `projections.counter` names) → integer;
 - `agg:<kind>:<aggregate_id>` — hash of the aggregate's field values, `v:<field>` the version that set each
-  value, and `v` the highest version applied (present = counted in the kind's total).
+  value, and `v` the highest version applied (present = counted in the kind's total);
+- `rep:day:<YYYY-MM-DD>` — hash of the day counters (`projections.DayCounter`) of that business day: what the
+  reports sum over a range, so a range and its previous period cost one read of O(days) hashes.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import orjson
 from aiokafka import TopicPartition
@@ -25,7 +28,16 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from heyzack_shared.consumer import Batch
-from kpi_projector.projections import COUNTED, AggregateChange, counter_prefix, project_all, total, utc_text
+from kpi_projector.projections import (
+    COUNTED,
+    DAY_COUNTERS,
+    DEFAULT_ZONE,
+    AggregateChange,
+    counter_prefix,
+    project_all,
+    total,
+    utc_text,
+)
 from kpi_projector.write_behind import WriteBehindScript
 
 INITIAL_GENERATION: Final = "g1"
@@ -35,6 +47,11 @@ _READ_LIVE: Final = """
 local generation = redis.call('GET', KEYS[1]) or ARGV[3]
 local prefix = ARGV[1] .. generation .. ARGV[2]
 if ARGV[4] == 'hash' then return redis.call('HGETALL', prefix .. ARGV[5]) end
+if ARGV[4] == 'hashes' then
+  local hashes = {}
+  for i = 5, #ARGV do hashes[#hashes + 1] = redis.call('HGETALL', prefix .. ARGV[i]) end
+  return hashes
+end
 if ARGV[4] == 'hash+fields' then
   return {redis.call('HGETALL', prefix .. ARGV[5]), redis.call('HMGET', prefix .. ARGV[6], unpack(ARGV, 7))}
 end
@@ -44,6 +61,24 @@ _COUNTED: Final = {
     kind: {"": total(kind)} | {name: counter_prefix(kind, name) for name in names}
     for kind, names in COUNTED.items()
 }
+_DAY_COUNTERS: Final = {
+    kind: [
+        list(dict.fromkeys(field for spec in specs for field in spec.depends_on)),
+        [
+            [
+                spec.day,
+                spec.name,
+                list(spec.keyed_by),
+                list(spec.requires),
+                list(spec.amount or ()) or False,
+                list(dict.fromkeys(spec.depends_on)),
+            ]
+            for spec in specs
+        ],
+    ]
+    for kind, specs in DAY_COUNTERS.items()
+}
+_DAY: Final = "rep:day:"
 _log = logging.getLogger(__name__)
 _last_event = Gauge(
     "heyzack_projection_last_event_timestamp_seconds",
@@ -101,8 +136,11 @@ class ProjectionStore:
     positions before it. Needs a client made with `decode_responses=True`.
     """
 
-    def __init__(self, redis: Redis, generation: str, namespace: str = "hz") -> None:
+    def __init__(
+        self, redis: Redis, generation: str, namespace: str = "hz", *, zone: ZoneInfo = DEFAULT_ZONE
+    ) -> None:
         self.generation = generation
+        self.zone = zone
         self._redis = redis
         self._keys = Keys(namespace)
         self._script = WriteBehindScript(redis, _APPLY_BATCH)
@@ -129,11 +167,12 @@ class ProjectionStore:
         latest = max((event.occurred_at for event in newest.values()), default=None)
         payload = [
             _COUNTED,
-            self._partners(project_all(events)),
+            self._partners(project_all(events, self.zone)),
             [item for p, offset in batch.positions.items() for item in (_position_field(p), str(offset))],
             len(events),
             utc_text(latest) if latest else "",
             utc_text(applied_at or datetime.now(UTC)),
+            _DAY_COUNTERS,
         ]
         keys = [self._keys.positions(self.generation), self._keys.progress(self.generation)]
         text = orjson.dumps(payload).decode()
@@ -163,7 +202,8 @@ class ProjectionStore:
             aggregate: list[Any] = [aggregate_key, kind, change.version, change.fields, versions]
             partners.setdefault(partner_id, []).append(aggregate)
         return [
-            [key(generation, partner_id, "kpi"), aggregates] for partner_id, aggregates in partners.items()
+            [key(generation, partner_id, "kpi"), aggregates, key(generation, partner_id, _DAY)]
+            for partner_id, aggregates in partners.items()
         ]
 
 
@@ -205,6 +245,15 @@ class ReadModels:
         """The current values of some fields of one aggregate, in one round trip."""
         values = await self._live(partner_id, "fields", f"agg:{kind}:{aggregate_id}", *fields)
         return dict(zip(fields, values, strict=True))
+
+    async def day_counters(self, partner_id: str, days: Sequence[date]) -> dict[date, dict[str, int]]:
+        """The partner's day counters (`projections.DayCounter` names) of each of `days`, in one round trip of
+        one generation; a day without any is an empty dict."""
+        hashes = await self._live(partner_id, "hashes", *(_DAY + day.isoformat() for day in days))
+        return {
+            day: {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+            for day, flat in zip(days, hashes, strict=True)
+        }
 
     async def _live(self, partner_id: str, *command: str) -> list[Any]:
         before, after = self._keys.partner("\0", partner_id, "").split("\0")

@@ -155,3 +155,69 @@ def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: in
     topic = "test.installations"
     deliveries = [Delivery(event, topic, partition, first_offset + n) for n, event in enumerate(events)]
     return Batch(deliveries, {TopicPartition(topic, partition): first_offset + len(events)})
+
+
+def at(event: Envelope, moment: datetime) -> Envelope:
+    """The event as if it had occurred at `moment`."""
+    return event.model_copy(update={"occurred_at": moment})
+
+
+def _utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+REPORT_NOW = _utc(11, 25, 10)
+"""Query time of the report tests: 11:00 in Paris on 2026-11-25 (Paris is UTC+1 from 2026-10-25)."""
+
+
+def report_history(events: Events) -> list[Envelope]:
+    """A fixed installations history whose report figures the tests state by hand (Paris business days):
+
+    | id | device     | created (Paris day)          | IN_PROGRESS → WORK_COMPLETED     | now               |
+    | A  | camera     | 10-30                        | 10-31 10:00 → 11:30 (90 min)     | approved 11-02    |
+    | B  | camera     | 10-31 (22:30Z = 23:30 Paris) | 11-01 09:00 → 10:00 (60 min)     | WORK_COMPLETED    |
+    | C  | smart_lock | 11-01 (10-31 23:30Z)         | -                                | CANCELLED 11-03   |
+    | D  | alarm      | 11-25                        | 11-25 09:00 → 09:45 (45 min)     | approved 11-25    |
+    | E  | camera     | 11-25                        | -                                | SCHEDULED         |
+    | F  | alarm      | 11-24                        | 11-24 13:00 → 15:00 (120 min)    | approved 11-25    |
+    | G  | thermostat | 10-20 (UTC+2 then)           | 10-27 10:00 → 10:30 (30 min)     | approved 10-28    |
+    """
+
+    def created(installation_id: str, device_type: str, moment: datetime) -> Envelope:
+        return at(events.installation(installation_id, device_type=device_type), moment)
+
+    def moved(installation_id: str, to_status: str, version: int, moment: datetime) -> Envelope:
+        before = {
+            "IN_PROGRESS": "SCHEDULED",
+            "WORK_COMPLETED": "IN_PROGRESS",
+            "CUSTOMER_APPROVED": "WORK_COMPLETED",
+            "CANCELLED": "SCHEDULED",
+        }[to_status]
+        return at(events.status(installation_id, before, to_status, version=version), moment)
+
+    def job(
+        installation_id: str, started: datetime, completed: datetime, approved: datetime | None = None
+    ) -> list[Envelope]:
+        steps = [
+            moved(installation_id, "IN_PROGRESS", 2, started),
+            moved(installation_id, "WORK_COMPLETED", 3, completed),
+        ]
+        if approved is not None:
+            steps.append(moved(installation_id, "CUSTOMER_APPROVED", 4, approved))
+        return steps
+
+    return [
+        created("A", "camera", _utc(10, 30, 10)),
+        *job("A", _utc(10, 31, 9), _utc(10, 31, 10, 30), _utc(11, 2, 8)),
+        created("B", "camera", _utc(10, 31, 22, 30)),
+        *job("B", _utc(11, 1, 8), _utc(11, 1, 9)),
+        created("C", "smart_lock", _utc(10, 31, 23, 30)),
+        moved("C", "CANCELLED", 2, _utc(11, 3, 9)),
+        created("D", "alarm", _utc(11, 25, 7)),
+        *job("D", _utc(11, 25, 8), _utc(11, 25, 8, 45), _utc(11, 25, 9)),
+        created("E", "camera", _utc(11, 25, 9, 30)),
+        created("F", "alarm", _utc(11, 24, 10)),
+        *job("F", _utc(11, 24, 12), _utc(11, 24, 14), _utc(11, 25, 8)),
+        created("G", "thermostat", _utc(10, 20, 10)),
+        *job("G", _utc(10, 27, 9), _utc(10, 27, 9, 30), _utc(10, 28, 10)),
+    ]

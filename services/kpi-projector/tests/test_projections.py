@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_projector_testkit import Events
+from kpi_projector_testkit import START, Events
 
 from heyzack_shared.contracts import ratings
 from kpi_projector.projections import (
@@ -32,7 +32,8 @@ def test_each_installations_event_changes_its_aggregate(events: Events) -> None:
     assert created.counted == ("status",)
 
     moved = project(events.status("inst-1", "SCHEDULED", "IN_PROGRESS", version=2))
-    assert moved is not None and moved.fields == {"status": "IN_PROGRESS"} and moved.version == 2
+    assert moved is not None and moved.version == 2
+    assert moved.fields == {"status": "IN_PROGRESS", "in_progress_s": str(int(START.timestamp()) + 120)}
 
     busy = project(events.handyman("hm-1", "BUSY", version=3))
     assert busy is not None
@@ -129,3 +130,39 @@ def test_the_newest_credits_event_of_a_batch_sets_the_balance_whatever_the_order
     assert merged.fields[month_revenue("2026-11")] == "420000"
     assert merged.fields[month_revenue("2026-12")] == "10000"
     assert merged.version == 4
+
+
+def test_installation_moments_and_business_days_for_the_reports(events: Events) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    created = events.installation("inst-1")
+    late = created.model_copy(update={"occurred_at": datetime(2026, 10, 31, 23, 30, tzinfo=UTC)})
+    change = project(late)
+    assert change is not None and change.fields["created_day"] == "2026-11-01"  # 00:30 in Paris
+    utc = project(late, ZoneInfo("UTC"))
+    assert utc is not None and utc.fields["created_day"] == "2026-10-31"
+
+    _, started, done, approved = events.approved_job("inst-1")
+    assert (project(started) or change).fields["in_progress_s"] == str(
+        int((START + timedelta(minutes=2)).timestamp())
+    )
+    done_fields = (project(done) or change).fields
+    assert done_fields["completed_s"] == str(int((START + timedelta(minutes=3)).timestamp()))
+    assert done_fields["completed_day"] == "2026-11-25"
+    assert (project(approved) or change).fields["approved_day"] == "2026-11-25"
+    cancelled = project(events.status("inst-1", "SCHEDULED", "CANCELLED", version=2))
+    assert cancelled is not None and cancelled.fields == {"status": "CANCELLED"}
+
+
+def test_business_days_are_those_of_the_zone_around_daylight_saving_changes() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from kpi_projector.projections import business_day
+
+    for zone in (ZoneInfo("Europe/Paris"), ZoneInfo("America/St_Johns"), ZoneInfo("Asia/Kathmandu")):
+        moment = datetime(2026, 3, 27, tzinfo=UTC)
+        while moment < datetime(2026, 3, 31, tzinfo=UTC):
+            assert business_day(moment, zone) == moment.astimezone(zone).date().isoformat(), (zone, moment)
+            moment += timedelta(minutes=7, seconds=30)
