@@ -31,8 +31,9 @@ typecheck:
 pytest:
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-bench: install ## print the projector's throughput next to the raw Kafka consume rate
+bench: install ## projector throughput next to the raw Kafka consume rate; report latency p50/p99
 	@$(UV) run --frozen python bench/projector_bench.py
+	@$(UV) run --frozen python bench/report_bench.py
 
 schemas: install ## export the JSON Schema of every event and the AsyncAPI document to docs/schemas/
 	@$(UV) run --frozen python -m heyzack_shared.contracts.schemas docs/schemas

@@ -1,0 +1,114 @@
+"""Report latency: `GET /v1/reports/{tab}` for a 90-day range over a realistic partner history.
+
+One partner's history (customers, handymen, 400 installations over ~3 months, about 2,000 events) is
+projected into Redis by the projector's own store; then the read API, in-process over ASGI with its clock
+set just after the history, answers each built tab many times. Prints p50/p99 per tab and for the exports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import workload
+from redis.asyncio import Redis
+
+from heyzack_shared.auth import issue_token
+from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.contracts import topics
+from heyzack_stack.infra import start_infrastructure
+from kpi_projector.app import create_app
+from kpi_projector.read_models import ProjectionStore, live_generation
+from kpi_projector.settings import ProjectorSettings
+
+SECRET = "report-bench-secret-of-at-least-32-bytes"
+TABS = ("installations", "handymen", "inventory", "financial", "satisfaction")
+
+
+async def project(redis: Redis, namespace: str, work: workload.Workload) -> int:
+    events = work.ordered()
+    store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
+    for first in range(0, len(events), 5_000):
+        chunk = events[first : first + 5_000]
+        deliveries = [Delivery(event, topics.INSTALLATIONS, 0, first + n) for n, event in enumerate(chunk)]
+        await store.apply(Batch(deliveries, {}))
+    await store.flush()
+    return len(events)
+
+
+async def latencies(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], requests: int
+) -> list[float]:
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = await http.get(path, headers=headers)
+        timings.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            return []
+    return timings
+
+
+def describe(timings: list[float]) -> str:
+    quantiles = statistics.quantiles(timings, n=100)
+    return (
+        f"p50 {quantiles[49] * 1000:7.2f} ms   p99 {quantiles[98] * 1000:7.2f} ms   ({len(timings)} requests)"
+    )
+
+
+async def main(requests: int) -> int:
+    work = workload.build(1)  # one partner
+    partner_id = next(iter(work.expected))
+    latest = max(at for at, _ in work.events)
+    namespace = f"reportbench{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory(prefix="heyzack-bench-", ignore_cleanup_errors=True) as state_dir:
+        async with start_infrastructure(Path(state_dir)) as endpoints:
+            redis = Redis.from_url(endpoints.redis_url, decode_responses=True)
+            try:
+                count = await project(redis, namespace, work)
+            finally:
+                await redis.aclose()
+            settings = ProjectorSettings.model_validate(
+                {
+                    "REDIS_URL": endpoints.redis_url,
+                    "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+                    "HEYZACK_JWT_SECRET": SECRET,
+                    "PROJECTOR_ROLE": "api",
+                    "PROJECTOR_REDIS_NAMESPACE": namespace,
+                }
+            )
+            app = create_app(settings)
+            app.state.clock = lambda: latest + timedelta(hours=1)
+            token = issue_token(SECRET, partner_id=partner_id, roles=["partner"], subject="bench")
+            headers = {"Authorization": f"Bearer {token}"}
+            earliest = min(at for at, _ in work.events)
+            print(f"projected {count:,} events of {partner_id} ({earliest:%Y-%m-%d} .. {latest:%Y-%m-%d})")
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                    await report_latencies(http, headers, requests)
+    return 0
+
+
+async def report_latencies(http: httpx.AsyncClient, headers: dict[str, str], requests: int) -> None:
+    for tab in TABS:
+        timings = await latencies(http, f"/v1/reports/{tab}?range=last_90_days", headers, requests)
+        print(f"GET /v1/reports/{tab:<13} 90 days: " + (describe(timings) if timings else "not built yet"))
+    for fmt in ("csv", "xlsx", "pdf"):
+        path = f"/v1/reports/installations/export?format={fmt}&range=last_90_days"
+        timings = await latencies(http, path, headers, max(20, requests // 10))
+        print(f"export installations {fmt:<4}     90 days: " + (describe(timings) if timings else "failed"))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300, help="requests per tab (default 300)")
+    sys.exit(asyncio.run(main(parser.parse_args().requests)))
