@@ -8,12 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from heyzack_shared.errors import HeyZackError
+from heyzack_shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -50,12 +52,23 @@ STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(
     service: str,
+    settings: ServiceSettings,
     *,
     lifespan: Lifespan,
     readiness: list[ReadinessCheck],
     description: str = "",
 ) -> FastAPI:
+    """A service's app: bearer-token auth configured, error bodies, probes, metrics, and CORS for the
+    partner portal's origins (`HEYZACK_PORTAL_ORIGINS`)."""
     app = FastAPI(title=f"HeyZack {service}", description=description, lifespan=lifespan)
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.portal_origin_list,
+        allow_methods=["GET", "POST", "PUT", "PATCH"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Content-Disposition"],
+    )
     _install_error_handlers(app)
     _install_probes(app, readiness)
 

@@ -15,6 +15,14 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = Field(validation_alias="HEYZACK_JWT_SECRET", min_length=32)
     timezone: str = Field(default="Europe/Paris", validation_alias="HEYZACK_TIMEZONE")
     http_host: str = Field(default="127.0.0.1", validation_alias="HTTP_HOST")
+    portal_origins: str = Field(
+        default="http://127.0.0.1:8000,http://localhost:8000", validation_alias="HEYZACK_PORTAL_ORIGINS"
+    )
+    """Comma-separated origins the partner portal is served from (CORS)."""
+
+    @property
+    def portal_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.portal_origins.split(",") if origin.strip()]
 
     @property
     def business_zone(self) -> ZoneInfo:

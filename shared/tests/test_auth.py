@@ -42,3 +42,32 @@ def test_only_hs256_is_accepted() -> None:
     forged = jwt.encode(claims, SECRET + SECRET, "HS512")
     with pytest.raises(Unauthenticated):
         verify_token(SECRET, forged)
+
+
+async def test_services_answer_the_portal_origin_and_no_other() -> None:
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    import httpx
+    from fastapi import FastAPI
+
+    from heyzack_shared.http import create_app
+    from heyzack_shared.settings import ServiceSettings
+
+    @asynccontextmanager
+    async def no_resources(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    settings = ServiceSettings.model_validate(
+        {"HEYZACK_JWT_SECRET": SECRET, "HEYZACK_PORTAL_ORIGINS": "http://portal.example"}
+    )
+    app = create_app("probe", settings, lifespan=no_resources, readiness=[])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as http:
+        allowed = await http.options(
+            "/healthz",
+            headers={"Origin": "http://portal.example", "Access-Control-Request-Method": "POST"},
+        )
+        refused = await http.get("/healthz", headers={"Origin": "http://elsewhere.example"})
+    assert allowed.headers["access-control-allow-origin"] == "http://portal.example"
+    assert "access-control-allow-origin" not in refused.headers
+    assert app.state.jwt_secret == SECRET

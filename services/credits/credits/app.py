@@ -42,11 +42,11 @@ def create_app(settings: CreditsSettings) -> FastAPI:
 
     app = create_service_app(
         "credits",
+        settings,
         lifespan=lifespan,
         readiness=[database_answers],
         description="Partner tiers, commission and the partner credit ledger of HeyZack partners.",
     )
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     app.state.policy = policy
     app.include_router(api.router)
     return app

@@ -27,11 +27,11 @@ def create_app(settings: InstallationsSettings) -> FastAPI:
 
     app = create_service_app(
         "installations",
+        settings,
         lifespan=lifespan,
         readiness=[database_answers],
         description="Customers, handymen and the installation workflow of HeyZack partners.",
     )
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     app.include_router(api.router)
     return app
 

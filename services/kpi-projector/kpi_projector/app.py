@@ -51,11 +51,11 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
 
     app = create_service_app(
         "kpi-projector",
+        settings,
         lifespan=lifespan,
         readiness=[_redis_answers],
         description="KPI read-models built from HeyZack events, and the partner read API.",
     )
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     app.state.business_zone = settings.business_zone
     if settings.role is not Role.CONSUMER:
         app.include_router(api.router)

@@ -33,11 +33,11 @@ def create_app(settings: RatingsSettings) -> FastAPI:
 
     app = create_service_app(
         "ratings",
+        settings,
         lifespan=lifespan,
         readiness=[database_answers],
         description="Star ratings, NPS surveys and customer issues of HeyZack partners.",
     )
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     app.include_router(api.router)
     return app
 
