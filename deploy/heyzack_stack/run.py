@@ -162,7 +162,7 @@ def _announce(token: str, state_dir: Path) -> None:
     (state_dir / "demo_token").write_text(token + "\n")
     print(
         f"\nHeyZack platform is up.\n"
-        f"  portal:      {portal}/\n"
+        f"  portal:      {portal}/?token={token}\n"
         f"  partner:     {DEMO_PARTNER}\n"
         f"  demo token:  {token}\n"
         f"  try:         curl -H 'Authorization: Bearer {token}' {portal}/v1/dashboard\n"

@@ -39,6 +39,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _low_stock_threshold(request: Request) -> int:
+    threshold: int = request.app.state.low_stock_threshold
+    return threshold
+
+
 def _end_offsets(request: Request) -> EndOffsets:
     end_offsets: EndOffsets = request.app.state.end_offsets
     return end_offsets
@@ -48,6 +53,7 @@ ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 BusinessZone = Annotated[ZoneInfo, Depends(_business_zone)]
 EndOffsetsDep = Annotated[EndOffsets, Depends(_end_offsets)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
+LowStockThreshold = Annotated[int, Depends(_low_stock_threshold)]
 
 
 @router.get("/v1/dashboard", response_model=queries.Dashboard, tags=["dashboard"])
@@ -92,6 +98,7 @@ async def get_report(
     read_models: ReadModelsDep,
     zone: BusinessZone,
     clock: Clock,
+    low_stock_threshold: LowStockThreshold,
     preset: RangeParameter = ranges.DEFAULT_PRESET,
     start: DateParameter = None,
     end: DateParameter = None,
@@ -101,7 +108,15 @@ async def get_report(
     reports.check_tab(tab)
     now = clock()
     chosen = report_range(preset, start, end, now, zone)
-    return await reports.read_report(read_models, caller.partner_id, tab, chosen, now=now, zone=zone)
+    return await reports.read_report(
+        read_models,
+        caller.partner_id,
+        tab,
+        chosen,
+        now=now,
+        zone=zone,
+        low_stock_threshold=low_stock_threshold,
+    )
 
 
 ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", description="the file type")]
@@ -127,6 +142,7 @@ async def export_report(
     read_models: ReadModelsDep,
     zone: BusinessZone,
     clock: Clock,
+    low_stock_threshold: LowStockThreshold,
     file_format: ExportFormat,
     preset: RangeParameter = ranges.DEFAULT_PRESET,
     start: DateParameter = None,
@@ -136,7 +152,9 @@ async def export_report(
     reports.check_tab(tab)
     now = clock()
     chosen = report_range(preset, start, end, now, zone)
-    snapshot = await reports.build_report(read_models, caller.partner_id, tab, chosen, now, zone)
+    snapshot = await reports.build_report(
+        read_models, caller.partner_id, tab, chosen, now, zone, low_stock_threshold=low_stock_threshold
+    )
     export = FORMATS[file_format]
     return Response(
         export.render(snapshot, caller.partner_id),

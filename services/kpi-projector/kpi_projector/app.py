@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from heyzack_shared.consumer import ConsumerConfig, consume_forever
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.service import serve
-from kpi_projector import api
+from kpi_projector import api, portal_routes
 from kpi_projector.lag import EndOffsets
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
@@ -57,8 +57,10 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         description="KPI read-models built from HeyZack events, and the partner read API.",
     )
     app.state.business_zone = settings.business_zone
+    app.state.low_stock_threshold = settings.low_stock_threshold
     if settings.role is not Role.CONSUMER:
         app.include_router(api.router)
+        app.include_router(portal_routes.router(settings))
     return app
 
 

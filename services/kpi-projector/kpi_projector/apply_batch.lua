@@ -7,7 +7,7 @@
 -- ARGV[1]: cjson [counted, partners, positions (flat field/offset list), events, latest occurred_at, applied at,
 --                 day counters]
 --   counted:   {kind: {field: counter prefix}}, and kind -> its total counter under counted[kind]['']
---   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount or false,
+--   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount ([a] or [a, b]) or false,
 --                 fields this one depends on]]]}
 --              (projections.DayCounter: each counter is the sum of the aggregates' current contributions)
 --   partner:   [kpi key, aggregates, prefix of its day buckets (the day is appended)]
@@ -37,7 +37,8 @@ local function contribution(spec, state)
   end
   local amount = 1
   if spec[5] then
-    local a, b = tonumber(state[spec[5][1]]), tonumber(state[spec[5][2]])
+    local a, b = tonumber(state[spec[5][1]]), 0
+    if spec[5][2] then b = tonumber(state[spec[5][2]]) end
     if not a or not b then return nil end
     amount = a - b
   end

@@ -255,6 +255,53 @@ class ReadModels:
             for day, flat in zip(days, hashes, strict=True)
         }
 
+    async def indexed_aggregates(
+        self, partner_id: str, kind: str, field: str, also: Iterable[str] = ()
+    ) -> dict[str, dict[str, str]]:
+        """Every stored field of each aggregate of `kind` whose counted `field` holds its own id (the index
+        `counter(kind, field, id)`), plus the aggregates `also`: id → fields (empty when none is stored).
+        Two round trips (the index, then the aggregates): a generation switch between them is harmless."""
+        prefix = counter_prefix(kind, field)
+        counters = await self.dashboard_counters(partner_id)
+        ids = [name[len(prefix) :] for name, n in counters.items() if n > 0 and name.startswith(prefix)]
+        ids = sorted({*ids, *also})
+        if not ids:
+            return {}
+        hashes = await self._live(partner_id, "hashes", *(f"agg:{kind}:{i}" for i in ids))
+        return {
+            aggregate_id: {
+                flat[i]: flat[i + 1]
+                for i in range(0, len(flat), 2)
+                if flat[i] != "v" and not flat[i].startswith("v:")
+            }
+            for aggregate_id, flat in zip(ids, hashes, strict=True)
+        }
+
+    async def report_inputs(
+        self,
+        partner_id: str,
+        days: Sequence[date],
+        buckets: Sequence[str] = (),
+        aggregates: Sequence[tuple[str, str]] = (),
+    ) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]], list[dict[str, str]]]:
+        """In one round trip of one generation: the day counters of `days`, the counters of the other buckets
+        `buckets` (e.g. `projections.ALL_TIME`) and all fields of the aggregates `(kind, id)`."""
+        families = [
+            *(_DAY + day.isoformat() for day in days),
+            *(_DAY + bucket for bucket in buckets),
+            *(f"agg:{kind}:{aggregate_id}" for kind, aggregate_id in aggregates),
+        ]
+        hashes = await self._live(partner_id, "hashes", *families)
+        pairs = [{flat[i]: flat[i + 1] for i in range(0, len(flat), 2)} for flat in hashes]
+        counters = [
+            {name: int(value) for name, value in pair.items()} for pair in pairs[: len(days) + len(buckets)]
+        ]
+        return (
+            dict(zip(days, counters[: len(days)], strict=True)),
+            dict(zip(buckets, counters[len(days) :], strict=True)),
+            pairs[len(days) + len(buckets) :],
+        )
+
     async def _live(self, partner_id: str, *command: str) -> list[Any]:
         before, after = self._keys.partner("\0", partner_id, "").split("\0")
         result: list[Any] = await self._read_live(

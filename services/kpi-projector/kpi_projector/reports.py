@@ -9,7 +9,6 @@ exports are made from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any, Final, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.errors import HeyZackError, NotFound
 from kpi_projector.projections import (
+    HANDYMAN,
     INSTALLATIONS_APPROVED_ON,
     INSTALLATIONS_CREATED,
     INSTALLATIONS_DEVICE_STATUS,
@@ -29,33 +29,19 @@ from kpi_projector.projections import (
 from kpi_projector.queries import rfc3339_utc
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
+from kpi_projector.report_financial import FinancialReport, read_financial
+from kpi_projector.report_handymen import HandymenReport, handymen_report
+from kpi_projector.report_inventory import DEFAULT_LOW_STOCK_THRESHOLD, InventoryReport, read_inventory
+from kpi_projector.report_models import DayCounters, Figure, Number, PreviousRange, ReportRange
+from kpi_projector.report_satisfaction import SatisfactionReport, satisfaction_report
 
 TABS: Final = ("installations", "handymen", "inventory", "financial", "satisfaction")
-BUILT: Final = ("installations",)
-DayCounters = Mapping[dt.date, Mapping[str, int]]
-Number = int | float
+BUILT: Final = ("installations", "handymen", "inventory", "financial", "satisfaction")
 
 
 class NotBuiltYet(HeyZackError):
     status = 501
     code = "not_implemented"
-
-
-class Figure(BaseModel):
-    value: Number | None
-    previous: Number | None
-
-
-class ReportRange(BaseModel):
-    preset: str
-    start: dt.date
-    end: dt.date
-    timezone: str
-
-
-class PreviousRange(BaseModel):
-    start: dt.date
-    end: dt.date
 
 
 class InstallationsSummary(BaseModel):
@@ -105,7 +91,7 @@ class InstallationsReport(BaseModel):
     tables: InstallationsTables
 
 
-Report = InstallationsReport
+Report = InstallationsReport | HandymenReport | InventoryReport | FinancialReport | SatisfactionReport
 
 
 def check_tab(tab: str) -> None:
@@ -194,11 +180,29 @@ class _AppState(Protocol):
 
 
 async def read_report(
-    read_models: ReadModels, partner_id: str, tab: str, chosen: DateRange, *, now: dt.datetime, zone: ZoneInfo
+    read_models: ReadModels,
+    partner_id: str,
+    tab: str,
+    chosen: DateRange,
+    *,
+    now: dt.datetime,
+    zone: ZoneInfo,
+    low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
 ) -> Report:
     """The report model of `tab` (404 unknown, 501 not built yet) for `chosen`, read in one round trip."""
     check_tab(tab)
+    if tab == "inventory":
+        return await read_inventory(
+            read_models, partner_id, chosen, now=now, zone=zone, low_stock_threshold=low_stock_threshold
+        )
+    if tab == "financial":
+        return await read_financial(read_models, partner_id, chosen, now=now, zone=zone)
     counters = await read_models.day_counters(partner_id, days_to_read(chosen))
+    if tab == "handymen":
+        profiles = await read_models.indexed_aggregates(partner_id, HANDYMAN, "handyman_id")
+        return handymen_report(partner_id, counters, profiles, chosen, now=now, zone=zone)
+    if tab == "satisfaction":
+        return satisfaction_report(partner_id, counters, chosen, now=now, zone=zone)
     return installations_report(partner_id, counters, chosen, now=now, zone=zone)
 
 
@@ -209,6 +213,7 @@ async def build_report(
     chosen: DateRange,
     now: dt.datetime,
     zone: ZoneInfo | None = None,
+    low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
 ) -> dict[str, Any]:
     """The report exactly as `GET /v1/reports/{tab}` answers it (dates as ISO texts): the snapshot exports
     are made from. `source` is the app's state (`request.app.state`) or a `ReadModels`; the time zone is the
@@ -219,5 +224,13 @@ async def build_report(
         read_models, business_zone = source.read_models, zone or source.business_zone
     if business_zone is None:
         raise TypeError("build_report needs the business time zone with a ReadModels source")
-    model = await read_report(read_models, partner_id, tab, chosen, now=now, zone=business_zone)
+    model = await read_report(
+        read_models,
+        partner_id,
+        tab,
+        chosen,
+        now=now,
+        zone=business_zone,
+        low_stock_threshold=low_stock_threshold,
+    )
     return model.model_dump(mode="json")

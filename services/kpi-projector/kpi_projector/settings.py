@@ -26,8 +26,12 @@ class ProjectorSettings(ServiceSettings):
     batch_size: int = Field(default=5000, validation_alias="PROJECTOR_BATCH_SIZE", ge=1)
     topic_names: str = Field(default="all", validation_alias="PROJECTOR_TOPICS")
     """Comma-separated domain topics to consume, or `all` for every domain topic."""
+    low_stock_threshold: int = Field(default=5, validation_alias="PROJECTOR_LOW_STOCK_THRESHOLD", ge=0)
+    """Inventory report: a SKU with on hand ≤ this is low stock."""
     redis_namespace: str = Field(default="hz", validation_alias="PROJECTOR_REDIS_NAMESPACE", min_length=1)
     """First segment of every read-model key; lets several projections share one Redis (tests do)."""
+    credits_url: str = Field(default="http://127.0.0.1:8003", validation_alias="HEYZACK_CREDITS_URL")
+    """Where the portal's browser reaches the credits service (Use Credit)."""
 
     @field_validator("topic_names")
     @classmethod

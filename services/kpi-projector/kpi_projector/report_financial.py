@@ -1,0 +1,259 @@
+"""The financial tab (`GET /v1/reports/financial`): pure assembly from day counters and the all-time bucket.
+
+- Revenue by source: RevenueRecorded of the credits service (authoritative: an approved installation's
+  price as `partner_revenue`, each order line under its source) by the business day of its occurred_at
+  (the sale's moment).
+- Profit margin by product category: (revenue − cost) / revenue over the OrderPlaced lines placed in the
+  period (quantity × unit_price_cents, quantity × unit_cost_cents); null without revenue.
+- Payment collection aging as of the period's last day E: every order placed on or before E, less the
+  payments received on or before E (payments are kept per order and day in the all-time bucket, so a
+  later payment does not count), bucketed by days past `due_at`'s business day: current (not past due),
+  1–30, 31–60, 61–90, over 90. `unpaid_cents` is their sum (`previous`: as of the previous period's last
+  day).
+- Commission per business month of the range: revenue (Σ RevenueRecorded in the range's days of that
+  month), the month's total and tier (credits service's latest), the latest commission rate earned that
+  month, and the commission earned (Σ commission CreditEarned by earning day, range days only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from heyzack_shared.contracts.credits import SaleSource
+from kpi_projector.projections import (
+    ALL_TIME,
+    CATEGORY_COST,
+    CATEGORY_REVENUE,
+    COMMISSION_EARNED,
+    ORDER_LEDGER,
+    PARTNER_CREDITS,
+    PAYMENT_LEDGER,
+    REVENUE_BY_SOURCE,
+    day_counter,
+    month_rate,
+    month_revenue,
+    month_tier,
+)
+from kpi_projector.ranges import DateRange
+from kpi_projector.read_models import ReadModels
+from kpi_projector.report_models import DayCounters, Figure, PreviousRange, ReportRange, header, keyed, ratio
+
+AGING_BUCKETS: Final = ("current", "1-30", "31-60", "61-90", "over_90")
+
+
+class FinancialSummary(BaseModel):
+    revenue_cents: Figure
+    partner_revenue_cents: Figure
+    product_sales_cents: Figure
+    service_fees_cents: Figure
+    margin_rate: Figure
+    unpaid_cents: Figure
+    commission_cents: Figure
+
+
+class FinancialDay(BaseModel):
+    date: dt.date
+    partner_revenue_cents: int
+    product_sales_cents: int
+    service_fees_cents: int
+
+
+class FinancialSeries(BaseModel):
+    daily: list[FinancialDay]
+
+
+class SourceRow(BaseModel):
+    source: str
+    revenue_cents: int
+
+
+class CategoryMarginRow(BaseModel):
+    category: str
+    revenue_cents: int
+    cost_cents: int
+    margin_rate: float | None
+
+
+class AgingRow(BaseModel):
+    bucket: str
+    orders: int
+    unpaid_cents: int
+
+
+class CommissionRow(BaseModel):
+    month: str
+    revenue_cents: int
+    month_total_cents: int | None
+    tier: str | None
+    rate: float | None
+    commission_cents: int
+
+
+class FinancialTables(BaseModel):
+    revenue_by_source: list[SourceRow]
+    margin_by_category: list[CategoryMarginRow]
+    """Categories with order revenue or cost in the range, most revenue first."""
+    aging: list[AgingRow]
+    """As of the range's last day."""
+    commission_by_month: list[CommissionRow]
+
+
+class FinancialReport(BaseModel):
+    tab: Literal["financial"] = "financial"
+    partner_id: str
+    as_of: str
+    range: ReportRange
+    previous_range: PreviousRange
+    summary: FinancialSummary
+    series: FinancialSeries
+    tables: FinancialTables
+
+
+def _total(counters: DayCounters, days: DateRange, name: str) -> int:
+    return sum(counters.get(day, {}).get(name, 0) for day in days.dates())
+
+
+def aging(all_time: Mapping[str, int], end: dt.date) -> list[AgingRow]:
+    """Unpaid balances of the orders placed on or before `end`, net of the payments received by `end`."""
+    paid: dict[str, int] = {}
+    paid_prefix = PAYMENT_LEDGER + ":"
+    for name, amount in all_time.items():
+        if name.startswith(paid_prefix):
+            order_id, day = name[len(paid_prefix) :].rsplit(":", 1)
+            if dt.date.fromisoformat(day) <= end:
+                paid[order_id] = paid.get(order_id, 0) + amount
+    rows = {bucket: [0, 0] for bucket in AGING_BUCKETS}
+    order_prefix = ORDER_LEDGER + ":"
+    for name, total in all_time.items():
+        if not name.startswith(order_prefix):
+            continue
+        order_id, placed, due = name[len(order_prefix) :].rsplit(":", 2)
+        if dt.date.fromisoformat(placed) > end:
+            continue
+        balance = total - paid.get(order_id, 0)
+        if balance <= 0:
+            continue
+        late = (end - dt.date.fromisoformat(due)).days
+        bucket = (
+            "current"
+            if late <= 0
+            else "1-30"
+            if late <= 30
+            else "31-60"
+            if late <= 60
+            else "61-90"
+            if late <= 90
+            else "over_90"
+        )
+        rows[bucket][0] += 1
+        rows[bucket][1] += balance
+    return [AgingRow(bucket=bucket, orders=n, unpaid_cents=cents) for bucket, (n, cents) in rows.items()]
+
+
+def _months(chosen: DateRange) -> list[str]:
+    return list(dict.fromkeys(day.isoformat()[:7] for day in chosen.dates()))
+
+
+def financial_report(
+    partner_id: str,
+    counters: DayCounters,
+    all_time: Mapping[str, int],
+    partner_credits: Mapping[str, str],
+    chosen: DateRange,
+    *,
+    now: dt.datetime,
+    zone: ZoneInfo,
+) -> FinancialReport:
+    previous = chosen.previous
+
+    def source(days: DateRange, value: SaleSource) -> int:
+        return _total(counters, days, day_counter(REVENUE_BY_SOURCE, value))
+
+    def figures(days: DateRange) -> dict[str, int | float | None]:
+        by_source = {value: source(days, value) for value in SaleSource}
+        revenue = sum(keyed(counters, days, CATEGORY_REVENUE).values())
+        cost = sum(keyed(counters, days, CATEGORY_COST).values())
+        return {
+            "revenue_cents": sum(by_source.values()),
+            "partner_revenue_cents": by_source[SaleSource.PARTNER_REVENUE],
+            "product_sales_cents": by_source[SaleSource.PRODUCT_SALES],
+            "service_fees_cents": by_source[SaleSource.SERVICE_FEES],
+            "margin_rate": ratio(revenue - cost, revenue),
+            "unpaid_cents": sum(row.unpaid_cents for row in aging(all_time, days.end)),
+            "commission_cents": _total(counters, days, COMMISSION_EARNED),
+        }
+
+    current, before = figures(chosen), figures(previous)
+    summary = FinancialSummary(
+        **{name: Figure(value=current[name], previous=before[name]) for name in current}
+    )
+    daily = [
+        FinancialDay(
+            date=day,
+            partner_revenue_cents=bucket.get(day_counter(REVENUE_BY_SOURCE, SaleSource.PARTNER_REVENUE), 0),
+            product_sales_cents=bucket.get(day_counter(REVENUE_BY_SOURCE, SaleSource.PRODUCT_SALES), 0),
+            service_fees_cents=bucket.get(day_counter(REVENUE_BY_SOURCE, SaleSource.SERVICE_FEES), 0),
+        )
+        for day in chosen.dates()
+        for bucket in (counters.get(day, {}),)
+    ]
+    revenue, cost = keyed(counters, chosen, CATEGORY_REVENUE), keyed(counters, chosen, CATEGORY_COST)
+    margins = [
+        CategoryMarginRow(
+            category=category,
+            revenue_cents=revenue.get(category, 0),
+            cost_cents=cost.get(category, 0),
+            margin_rate=ratio(revenue.get(category, 0) - cost.get(category, 0), revenue.get(category, 0)),
+        )
+        for category in sorted(set(revenue) | set(cost))
+        if revenue.get(category, 0) or cost.get(category, 0)
+    ]
+    commissions = []
+    for month in _months(chosen):
+        days = [day for day in chosen.dates() if day.isoformat().startswith(month)]
+        month_days = DateRange(preset=chosen.preset, start=days[0], end=days[-1])
+        total = partner_credits.get(month_revenue(month))
+        rate = partner_credits.get(month_rate(month))
+        commissions.append(
+            CommissionRow(
+                month=month,
+                revenue_cents=sum(source(month_days, value) for value in SaleSource),
+                month_total_cents=int(total) if total is not None else None,
+                tier=partner_credits.get(month_tier(month)),
+                rate=float(rate) if rate is not None else None,
+                commission_cents=_total(counters, month_days, COMMISSION_EARNED),
+            )
+        )
+    head = header(partner_id, chosen, now=now, zone=zone)
+    return FinancialReport(
+        partner_id=head.partner_id,
+        as_of=head.as_of,
+        range=head.range,
+        previous_range=head.previous_range,
+        summary=summary,
+        series=FinancialSeries(daily=daily),
+        tables=FinancialTables(
+            revenue_by_source=[
+                SourceRow(source=value, revenue_cents=source(chosen, value)) for value in SaleSource
+            ],
+            margin_by_category=sorted(margins, key=lambda row: (-row.revenue_cents, row.category)),
+            aging=aging(all_time, chosen.end),
+            commission_by_month=commissions,
+        ),
+    )
+
+
+async def read_financial(
+    read_models: ReadModels, partner_id: str, chosen: DateRange, *, now: dt.datetime, zone: ZoneInfo
+) -> FinancialReport:
+    """The financial tab, read in one round trip of one generation."""
+    days = [*chosen.previous.dates(), *chosen.dates()]
+    counters, buckets, (credits,) = await read_models.report_inputs(
+        partner_id, days, [ALL_TIME], [(PARTNER_CREDITS, partner_id)]
+    )
+    return financial_report(partner_id, counters, buckets[ALL_TIME], credits, chosen, now=now, zone=zone)
