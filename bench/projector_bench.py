@@ -34,8 +34,9 @@ from kpi_projector import queries
 from kpi_projector.app import tune_garbage_collector
 from kpi_projector.projections import project_all
 from kpi_projector.read_models import ProjectionStore, ReadModels
+from kpi_projector.settings import ProjectorSettings
 
-BATCH = 5000
+BATCH = ProjectorSettings.model_fields["batch_size"].default  # as the projector runs
 PARTITIONS = 6
 
 

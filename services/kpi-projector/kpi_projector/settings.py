@@ -23,7 +23,7 @@ class ProjectorSettings(ServiceSettings):
     http_port: int = Field(default=8000, validation_alias="HTTP_PORT", ge=1, le=65535)
     role: Role = Field(default=Role.ALL, validation_alias="PROJECTOR_ROLE")
     consumer_group_id: str = Field(default="heyzack-kpi-projector", validation_alias="PROJECTOR_GROUP_ID")
-    batch_size: int = Field(default=5000, validation_alias="PROJECTOR_BATCH_SIZE", ge=1)
+    batch_size: int = Field(default=20_000, validation_alias="PROJECTOR_BATCH_SIZE", ge=1)
     topic_names: str = Field(default="all", validation_alias="PROJECTOR_TOPICS")
     """Comma-separated domain topics to consume, or `all` for every domain topic."""
     low_stock_threshold: int = Field(default=5, validation_alias="PROJECTOR_LOW_STOCK_THRESHOLD", ge=0)
