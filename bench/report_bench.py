@@ -1,6 +1,7 @@
 """Report latency: `GET /v1/reports/{tab}` for a 90-day range over a realistic partner history.
 
-One partner's history (customers, handymen, 400 installations over ~3 months, about 2,000 events) is
+One partner's history (customers, handymen, 400 installations over ~2 months, a rating for most approved
+installations, and 300 Shopify orders with payments and stock levels from the commerce simulator) is
 projected into Redis by the projector's own store; then the read API, in-process over ASGI with its clock
 set just after the history, answers each built tab many times. Prints p50/p99 per tab and for the exports.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 import tempfile
@@ -23,7 +25,10 @@ from redis.asyncio import Redis
 
 from heyzack_shared.auth import issue_token
 from heyzack_shared.consumer import Batch, Delivery
-from heyzack_shared.contracts import topics
+from heyzack_shared.contracts import installations as inst
+from heyzack_shared.contracts import ratings, topics
+from heyzack_shared.envelope import Envelope
+from heyzack_stack.commerce import simulate
 from heyzack_stack.infra import start_infrastructure
 from kpi_projector.app import create_app
 from kpi_projector.read_models import ProjectionStore, live_generation
@@ -33,8 +38,42 @@ SECRET = "report-bench-secret-of-at-least-32-bytes"
 TABS = ("installations", "handymen", "inventory", "financial", "satisfaction")
 
 
-async def project(redis: Redis, namespace: str, work: workload.Workload) -> int:
+def history(work: workload.Workload, partner_id: str) -> list[Envelope]:
+    """The installations workload plus ratings of approved jobs and simulated commerce, in time order."""
     events = work.ordered()
+    latest = max(event.occurred_at for event in events)
+    rng = random.Random(11)
+    ratings = [
+        _rating(event, rng.choice((3, 4, 4, 5, 5, 5)))
+        for event in events
+        if isinstance(event, inst.InstallationStatusChanged)
+        and event.data.to_status == inst.InstallationStatus.CUSTOMER_APPROVED
+        and rng.random() < 0.8
+    ]
+    orders = simulate(partner_id, orders=300, seed=5, until=latest, days=60)
+    return sorted([*events, *ratings, *orders], key=lambda event: event.occurred_at)
+
+
+def _rating(approved: inst.InstallationStatusChanged, stars: int) -> Envelope:
+    rating_id = f"rat-{approved.aggregate_id}"
+    return ratings.RatingSubmitted.new(
+        partner_id=approved.partner_id,
+        aggregate_id=rating_id,
+        aggregate_version=1,
+        data=ratings.RatingSubmittedData(
+            rating_id=rating_id,
+            installation_id=approved.aggregate_id,
+            customer_id="cust-00001",
+            handyman_id="hm-001",
+            device_type=inst.DeviceType.CAMERA,
+            stars=stars,
+            comment=None,
+        ),
+        occurred_at=approved.occurred_at + timedelta(hours=2),
+    )
+
+
+async def project(redis: Redis, namespace: str, events: list[Envelope]) -> int:
     store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
     for first in range(0, len(events), 5_000):
         chunk = events[first : first + 5_000]
@@ -73,7 +112,7 @@ async def main(requests: int) -> int:
         async with start_infrastructure(Path(state_dir)) as endpoints:
             redis = Redis.from_url(endpoints.redis_url, decode_responses=True)
             try:
-                count = await project(redis, namespace, work)
+                count = await project(redis, namespace, history(work, partner_id))
             finally:
                 await redis.aclose()
             settings = ProjectorSettings.model_validate(
