@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.kafka import create_topics
 from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
@@ -34,6 +35,34 @@ async def infrastructure() -> AsyncIterator[Endpoints]:
 @pytest.fixture(scope="session")
 def jwt_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+HeadersFor = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def partner() -> str:
+    """A partner id of this test's own."""
+    return f"partner-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def headers_for(jwt_secret: str) -> HeadersFor:
+    """Authorization headers of a partner's user; `secret` and `ttl` make bad and expired tokens."""
+
+    def headers(partner_id: str, *, secret: str = jwt_secret, ttl: int = 300) -> dict[str, str]:
+        token = issue_token(
+            secret, partner_id=partner_id, roles=["partner"], subject=f"user@{partner_id}", ttl=ttl
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def auth(headers_for: HeadersFor, partner: str) -> dict[str, str]:
+    """The headers of the test's own partner."""
+    return headers_for(partner)
 
 
 ServiceEnvironment = Callable[[str], Awaitable[dict[str, str]]]

@@ -18,7 +18,6 @@ from credits.domain import CreditPolicy, Sale
 from credits.handlers import record_sale
 from credits.settings import CreditsSettings
 from credits.unit_of_work import UnitOfWork
-from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.credits import SaleSource
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.kafka import new_producer
@@ -75,30 +74,6 @@ def pool(app: FastAPI) -> asyncpg.Pool:
 def policy(app: FastAPI) -> CreditPolicy:
     rules: CreditPolicy = app.state.policy
     return rules
-
-
-@pytest.fixture
-def partner() -> str:
-    return f"partner-{uuid.uuid4().hex[:12]}"
-
-
-HeadersFor = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def headers_for(jwt_secret: str) -> HeadersFor:
-    def headers(partner_id: str, *, secret: str = jwt_secret, ttl: int = 300) -> dict[str, str]:
-        token = issue_token(
-            secret, partner_id=partner_id, roles=["partner"], subject=f"user@{partner_id}", ttl=ttl
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
-def auth(headers_for: HeadersFor, partner: str) -> dict[str, str]:
-    return headers_for(partner)
 
 
 RecordSale = Callable[..., Awaitable[None]]

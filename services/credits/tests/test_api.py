@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from heyzack_shared.contracts import parse_event
+from heyzack_stack.pytest_plugin import HeadersFor
 
-HeadersFor = Callable[..., dict[str, str]]
 RecordSale = Callable[..., Awaitable[None]]
 
 

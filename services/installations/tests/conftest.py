@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import parse_event
 from heyzack_shared.envelope import Envelope
 from heyzack_stack.pytest_plugin import ServiceEnvironment
@@ -41,31 +39,7 @@ def pool(app: FastAPI) -> asyncpg.Pool:
     return database
 
 
-@pytest.fixture
-def partner() -> str:
-    return f"partner-{uuid.uuid4().hex[:12]}"
-
-
-HeadersFor = Callable[..., dict[str, str]]
 OutboxEvents = Callable[[str], Awaitable[list[Envelope]]]
-
-
-@pytest.fixture
-def headers_for(jwt_secret: str) -> HeadersFor:
-    """Authorization headers of a partner's user; `secret` and `ttl` make bad and expired tokens."""
-
-    def headers(partner_id: str, *, secret: str = jwt_secret, ttl: int = 300) -> dict[str, str]:
-        token = issue_token(
-            secret, partner_id=partner_id, roles=["partner"], subject=f"user@{partner_id}", ttl=ttl
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
-def auth(headers_for: HeadersFor, partner: str) -> dict[str, str]:
-    return headers_for(partner)
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from heyzack_shared.envelope import Envelope
+from heyzack_stack.pytest_plugin import HeadersFor
 
 Json = dict[str, Any]
 Create = Callable[..., Awaitable[Json]]
-HeadersFor = Callable[..., dict[str, str]]
 OutboxEvents = Callable[[str], Awaitable[list[Envelope]]]
 SCHEDULED_FOR = "2026-11-25T09:30:00+01:00"
 

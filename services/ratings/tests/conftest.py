@@ -3,7 +3,6 @@ group per module."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import parse_event
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.envelope import Envelope
@@ -24,7 +22,6 @@ from ratings.repository import KnownInstallations
 from ratings.settings import RatingsSettings
 
 Json = dict[str, Any]
-HeadersFor = Callable[..., dict[str, str]]
 OutboxEvents = Callable[[str], Awaitable[list[Envelope]]]
 Known = Callable[..., Awaitable[str]]
 
@@ -48,29 +45,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def pool(app: FastAPI) -> asyncpg.Pool:
     database: asyncpg.Pool = app.state.pool
     return database
-
-
-@pytest.fixture
-def partner() -> str:
-    return f"partner-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def headers_for(jwt_secret: str) -> HeadersFor:
-    """Authorization headers of a partner's user; `secret` and `ttl` make bad and expired tokens."""
-
-    def headers(partner_id: str, *, secret: str = jwt_secret, ttl: int = 300) -> dict[str, str]:
-        token = issue_token(
-            secret, partner_id=partner_id, roles=["partner"], subject=f"user@{partner_id}", ttl=ttl
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-@pytest.fixture
-def auth(headers_for: HeadersFor, partner: str) -> dict[str, str]:
-    return headers_for(partner)
 
 
 @pytest.fixture

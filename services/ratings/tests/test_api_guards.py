@@ -7,7 +7,9 @@ import uuid
 import httpx
 import pytest
 
-from .conftest import HeadersFor, Known, body_of, error_of
+from heyzack_stack.pytest_plugin import HeadersFor
+
+from .conftest import Known, body_of, error_of
 
 ENDPOINTS = [
     ("POST", "/v1/ratings"),
