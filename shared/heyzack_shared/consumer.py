@@ -73,6 +73,18 @@ class ConsumerConfig:
     restart_delay: float = 1.0
 
 
+_STOP_TIMEOUT = 10.0
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    """Leave the group; bounded, because a broker that never answers a pending rebalance would otherwise
+    hold shutdown (and the next restart) forever."""
+    try:
+        await asyncio.wait_for(consumer.stop(), _STOP_TIMEOUT)
+    except TimeoutError:
+        _log.warning("consumer did not stop within %.0fs; abandoning its connections", _STOP_TIMEOUT)
+
+
 async def consume_forever(config: ConsumerConfig, sink: EventSink) -> None:
     """Run a BatchConsumer until cancelled, starting again (with a fresh dead-letter producer) whenever
     the broker was unreachable; the loop itself resumes from the sink's stored positions."""
@@ -125,7 +137,7 @@ class BatchConsumer:
                     await self._handle(records)
                     self._observe_lag(consumer, records)
         finally:
-            await consumer.stop()
+            await _stop(consumer)
 
     async def _handle(self, records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
         batch = Batch()
