@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
 from heyzack_shared.errors import HeyZackError
@@ -25,6 +25,12 @@ _requests = Counter("heyzack_http_requests_total", "HTTP requests served", ["ser
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+class RequestBody(BaseModel):
+    """Base of every command body: an unknown field is a mistake the caller hears about (422)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorDetail(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from heyzack_shared.contracts.installations import (
     Availability,
@@ -14,6 +14,7 @@ from heyzack_shared.contracts.installations import (
     ProductLine,
     SkillLevel,
 )
+from heyzack_shared.http import RequestBody
 from installations.domain import Customer, Handyman, Installation
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -26,11 +27,7 @@ Certifications = Annotated[list[Certification], Field(max_length=50)]
 Skills = Annotated[dict[SkillCategory, SkillLevel], Field(max_length=50)]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Change(Request):
+class Change(RequestBody):
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
         if all(getattr(self, name) is None for name in type(self).model_fields):
@@ -39,7 +36,7 @@ class Change(Request):
         return self
 
 
-class NewCustomer(Request):
+class NewCustomer(RequestBody):
     name: Name
     email: Email
     active: bool = True
@@ -69,10 +66,10 @@ class CustomerOut(BaseModel):
         )
 
 
-class NewHandyman(Request):
+class NewHandyman(RequestBody):
     name: Name
     availability: Availability = Availability.AVAILABLE
-    certifications: Certifications = []
+    certifications: Certifications = Field(default_factory=list)
     skills: Skills = Field(default_factory=dict, description="category → level 0–5")
 
 
@@ -83,7 +80,7 @@ class HandymanProfileChange(Change):
     )
 
 
-class AvailabilityChange(Request):
+class AvailabilityChange(RequestBody):
     availability: Availability
 
 
@@ -107,7 +104,7 @@ class HandymanOut(BaseModel):
         )
 
 
-class NewInstallation(Request):
+class NewInstallation(RequestBody):
     customer_id: str = Field(min_length=1)
     device_type: DeviceType
     products: list[ProductLine] = Field(default_factory=list, max_length=100)
@@ -115,11 +112,11 @@ class NewInstallation(Request):
     scheduled_for: AwareDatetime = Field(description="RFC 3339 with an offset")
 
 
-class Assignment(Request):
+class Assignment(RequestBody):
     handyman_id: str = Field(min_length=1)
 
 
-class StatusChange(Request):
+class StatusChange(RequestBody):
     to_status: InstallationStatus
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from heyzack_shared.contracts.installations import DeviceType
+from heyzack_shared.http import RequestBody
 from ratings.domain import Issue, Rating, Survey
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -15,11 +16,7 @@ Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewRating(Request):
+class NewRating(RequestBody):
     installation_id: Id
     stars: int = Field(ge=1, le=5, strict=True, description="1 to 5 stars")
     comment: Comment | None = None
@@ -47,12 +44,12 @@ class RatingOut(BaseModel):
         )
 
 
-class NewSurvey(Request):
+class NewSurvey(RequestBody):
     customer_id: Id
     installation_id: Id | None = None
 
 
-class SurveyAnswer(Request):
+class SurveyAnswer(RequestBody):
     nps_score: int = Field(ge=0, le=10, strict=True, description="0 to 10")
     comment: Comment | None = None
 
@@ -83,7 +80,7 @@ class SurveyOut(BaseModel):
         )
 
 
-class NewIssue(Request):
+class NewIssue(RequestBody):
     customer_id: Id
     installation_id: Id | None = None
     summary: Summary
