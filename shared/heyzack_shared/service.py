@@ -16,6 +16,9 @@ from fastapi import FastAPI
 from heyzack_shared.db import database
 from heyzack_shared.outbox import relay_forever
 
+# Open event streams (the portal's live updates) never end by themselves: on shutdown they get this long.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
 
 @asynccontextmanager
 async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
@@ -47,4 +50,11 @@ async def database_answers(app: FastAPI) -> None:
 
 def serve(app: FastAPI, *, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )

@@ -6,9 +6,7 @@ HTTP like a partner's would. Screenshots go to `test-artifacts/` (git-ignored).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
-from fastapi import FastAPI
 
 from credits.app import create_app as create_credits
 from credits.settings import CreditsSettings
 from heyzack_shared.auth import issue_token
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
+from heyzack_stack.inprocess import serving
+from heyzack_stack.ports import free_port
 from heyzack_stack.pytest_plugin import ServiceEnvironment
 from installations.app import create_app as create_installations
 from installations.settings import InstallationsSettings
@@ -63,35 +61,6 @@ if not CHROMIUM.exists():
     )
 
 from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
-    """`app` on a real uvicorn server at 127.0.0.1:`port` (lifespan included) in this event loop."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        await wait_until(lambda: _started(server, task), timeout=30, message=f"server on port {port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
-    if task.done():
-        task.result()
-        raise RuntimeError("the server stopped")
-    return server.started
 
 
 @dataclass

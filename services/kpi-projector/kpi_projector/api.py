@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
 from heyzack_shared.auth import CurrentCaller, Operator
 from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
+from kpi_projector.live import PartnerChanges
 from kpi_projector.projections import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
 
@@ -44,6 +46,11 @@ def _low_stock_threshold(request: Request) -> int:
     return threshold
 
 
+def _partner_changes(request: Request) -> PartnerChanges:
+    changes: PartnerChanges = request.app.state.partner_changes
+    return changes
+
+
 def _end_offsets(request: Request) -> EndOffsets:
     end_offsets: EndOffsets = request.app.state.end_offsets
     return end_offsets
@@ -54,6 +61,7 @@ BusinessZone = Annotated[ZoneInfo, Depends(_business_zone)]
 EndOffsetsDep = Annotated[EndOffsets, Depends(_end_offsets)]
 Clock = Annotated[Callable[[], datetime], Depends(_clock)]
 LowStockThreshold = Annotated[int, Depends(_low_stock_threshold)]
+PartnerChangesDep = Annotated[PartnerChanges, Depends(_partner_changes)]
 
 
 @router.get("/v1/dashboard", response_model=queries.Dashboard, tags=["dashboard"])
@@ -67,6 +75,24 @@ async def get_dashboard(
         partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, zone)
     )
     return queries.dashboard(partner_id, counters, partner=partner, now=now, zone=zone)
+
+
+class Changed(BaseModel):
+    applied_at: str
+    """When the projector applied the change (UTC): read the dashboard or report again to see it."""
+
+
+@router.get("/v1/changes", response_class=EventSourceResponse, tags=["dashboard"])
+async def stream_changes(caller: CurrentCaller, changes: PartnerChangesDep) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events telling the caller when its partner's figures changed: `ready` once listening,
+    then `changed` after each change (a burst is told once to a slow reader), and a `: ping` comment every
+    15 s of quiet. Figures themselves are read through the other endpoints."""
+    await changes.wait_subscribed()
+    with changes.listen(caller.partner_id) as listener:
+        yield ServerSentEvent(event="ready", data={"listening": True}, retry=2000)
+        while True:
+            applied_at = await listener.next_change()
+            yield ServerSentEvent(event="changed", data=Changed(applied_at=applied_at))
 
 
 RangeParameter = Annotated[

@@ -16,6 +16,7 @@ from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.service import serve
 from kpi_projector import api, portal_routes
 from kpi_projector.lag import EndOffsets
+from kpi_projector.live import PartnerChanges
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
 
@@ -28,8 +29,12 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         app.state.redis = redis
         app.state.read_models = ReadModels(redis, settings.redis_namespace)
         app.state.end_offsets = end_offsets
-        store, consuming = None, None
+        store, consuming, relaying = None, None, None
         try:
+            if settings.role is not Role.CONSUMER:
+                changes = PartnerChanges(redis, settings.redis_namespace)
+                app.state.partner_changes = changes
+                relaying = asyncio.create_task(changes.run(), name="kpi-projector-live-updates")
             if settings.role is not Role.API:
                 generation = await live_generation(redis, settings.redis_namespace)
                 store = ProjectionStore(
@@ -40,10 +45,11 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
                 )
             yield
         finally:
-            if consuming is not None:
-                consuming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await consuming
+            for task in (consuming, relaying):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if store is not None:
                 await store.close()
             await end_offsets.close()

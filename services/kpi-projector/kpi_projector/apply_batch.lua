@@ -10,7 +10,8 @@
 --   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount ([a] or [a, b]) or false,
 --                 fields this one depends on]]]}
 --              (projections.DayCounter: each counter is the sum of the aggregates' current contributions)
---   partner:   [kpi key, aggregates, prefix of its day buckets (the day is appended)]
+--   partner:   [kpi key, aggregates, prefix of its day buckets (the day is appended), changes channel]
+--              (the channel is told the applied-at time once the batch changed any of the partner's keys)
 --   aggregate: [key, kind, version, {field: value}, {field: version} or one version for all fields]
 --              (each aggregate once per batch: Python merged its events)
 -- Standalone Redis: in Redis Cluster this call is split per partner (all of a partner's keys share its hash
@@ -79,10 +80,11 @@ end
 -- Phase 1 reads and decides; phase 2 writes. Redis does not roll a script back, but the only errors left
 -- once phase 1 has passed are out of memory, which Redis raises only on a script's first write: so a batch
 -- lands whole or not at all, and a redelivery finds nothing half-done.
-local hash_writes, increments, day_increments = {}, {}, {}
+local hash_writes, increments, day_increments, changed_channels = {}, {}, {}, {}
 for _, partner in ipairs(batch[2]) do
   redis.call('HLEN', partner[1]) -- fails now, before any write, if the counters key holds something else
   local deltas, day_deltas = {}, {}
+  local written_before = #hash_writes
   local function add_to_day(day, name, amount)
     local bucket = day_deltas[day]
     if not bucket then
@@ -161,6 +163,9 @@ for _, partner in ipairs(batch[2]) do
     end
     if #writes > 0 then hash_writes[#hash_writes + 1] = {key, writes} end
   end
+  if #hash_writes > written_before then
+    changed_channels[#changed_channels + 1] = partner[4]
+  end
   increments[#increments + 1] = {partner[1], deltas}
   for day, bucket in pairs(day_deltas) do
     local day_key = partner[3] .. day
@@ -186,3 +191,4 @@ if #batch[3] > 0 then redis.call('HSET', KEYS[1], unpack(batch[3])) end
 redis.call('HINCRBY', KEYS[2], 'events_handled', batch[4])
 if batch[5] > last_event_at then redis.call('HSET', KEYS[2], 'last_event_at', batch[5]) end
 redis.call('HSET', KEYS[2], 'last_applied_at', batch[6])
+for _, channel in ipairs(changed_channels) do redis.call('PUBLISH', channel, batch[6]) end

@@ -9,6 +9,9 @@ and then switch reads atomically. Families of a partner:
   value, and `v` the highest version applied (present = counted in the kind's total);
 - `rep:day:<YYYY-MM-DD>` — hash of the day counters (`projections.DayCounter`) of that business day: what the
   reports sum over a range, so a range and its previous period cost one read of O(days) hashes.
+The pub/sub channel `<ns>:changes:{<partner_id>}` is told, by the script that applies a batch, that the batch
+changed the partner's read-models (the message is the batch's applied-at time); the portal's live updates
+listen to it.
 """
 
 from __future__ import annotations
@@ -100,6 +103,18 @@ class Keys:
 
     def progress(self, generation: str) -> str:
         return f"{self.namespace}:{generation}:progress"
+
+    def changes(self, partner_id: str) -> str:
+        """The pub/sub channel told whenever a batch changed the partner's read-models (any generation)."""
+        return f"{self.namespace}:changes:{{{partner_id}}}"
+
+    def partner_of_changes(self, channel: str) -> str:
+        return channel.removeprefix(f"{self.namespace}:changes:{{").removesuffix("}")
+
+    @property
+    def all_changes(self) -> str:
+        """The pattern matching every partner's `changes` channel."""
+        return f"{self.namespace}:changes:*"
 
 
 def _position_field(partition: TopicPartition) -> str:
@@ -202,7 +217,12 @@ class ProjectionStore:
             aggregate: list[Any] = [aggregate_key, kind, change.version, change.fields, versions]
             partners.setdefault(partner_id, []).append(aggregate)
         return [
-            [key(generation, partner_id, "kpi"), aggregates, key(generation, partner_id, _DAY)]
+            [
+                key(generation, partner_id, "kpi"),
+                aggregates,
+                key(generation, partner_id, _DAY),
+                self._keys.changes(partner_id),
+            ]
             for partner_id, aggregates in partners.items()
         ]
 
