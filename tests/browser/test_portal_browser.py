@@ -322,3 +322,31 @@ async def test_exports_download_files(page: Page, platform: Platform, tmp_path: 
         await download.save_as(target)
         content = target.read_bytes()
         assert content.startswith(magic) and len(content) > 20
+
+
+async def test_new_events_change_the_open_page_without_a_reload(page: Page, platform: Platform) -> None:
+    await signed_in(page, platform)
+    await expect(page.locator("#dashboard-fresh")).to_contain_text("Live")
+    await page.evaluate("window.sameDocument = true")
+    cards = (await platform.call("projector", "GET", "/v1/dashboard", 200))["cards"]
+    customer = await platform.call(
+        "installations", "POST", "/v1/customers", 201, json={"name": "Live", "email": "live@example.com"}
+    )
+    shown = page.locator("#card-total_customers .value")
+    await expect(shown).to_have_text(f"{cards['total_customers']['value'] + 1:,}")
+
+    await page.click("#nav-reports")
+    created = page.locator("#report-panel [data-figure=created] .value")
+    report = await platform.call("projector", "GET", "/v1/reports/installations?range=last_30_days", 200)
+    await expect(created).to_have_text(str(report["summary"]["created"]["value"]))
+    await expect(page.locator("#report-panel [data-role=fresh]")).to_contain_text("Live")
+    job = {
+        "customer_id": customer["customer_id"],
+        "device_type": "camera",
+        "products": [{"sku": "CAM-1", "quantity": 1}],
+        "price_cents": 19_900,
+        "scheduled_for": "2026-11-27T10:00:00+01:00",
+    }
+    await platform.call("installations", "POST", "/v1/installations", 201, json=job)
+    await expect(created).to_have_text(str(report["summary"]["created"]["value"] + 1))
+    assert await page.evaluate("window.sameDocument") is True, "the page was not reloaded"

@@ -5,7 +5,9 @@
 (function () {
   const TOKEN_KEY = "heyzack.token";
   const SVG = "http://www.w3.org/2000/svg";
-  const POLL_MS = 3000;
+  const POLL_MS = 5000; // only while the live stream is down
+  const RECONNECT_MS = 2000;
+  const COALESCE_MS = 150;
 
   const CARDS = [
     ["total_customers", "Total Customers",
@@ -50,6 +52,8 @@
     report: null,
     timer: null,
     ticker: null,
+    live: null, // {controller, connected}: the open GET /v1/changes stream
+    refreshSoon: null,
     idempotencyKey: null,
   };
 
@@ -215,6 +219,7 @@
     sessionStorage.removeItem(TOKEN_KEY);
     clearInterval(state.timer);
     clearInterval(state.ticker);
+    stopLive();
     state.dashboard = null;
     $("cards").replaceChildren();
     $("report-panel").replaceChildren();
@@ -245,10 +250,11 @@
       $("nav-reports").setAttribute("aria-current", "page");
       loadReport();
     }
+    if (!state.live) startLive();
     clearInterval(state.timer);
     state.timer = setInterval(() => {
-      if (document.hidden || !state.token) return;
-      if (!$("dashboard").hidden && !$("credit-dialog").open) loadDashboard(true);
+      if (document.hidden || !state.token || (state.live && state.live.connected)) return;
+      refreshOpenView();
     }, POLL_MS);
     clearInterval(state.ticker);
     state.ticker = setInterval(showFreshness, 1000);
@@ -324,11 +330,83 @@
   }
 
   function showFreshness() {
-    if (state.dashboard) $("dashboard-fresh").textContent = ago(state.dashboard.as_of);
+    const live = state.live && state.live.connected ? "Live · " : "";
+    if (state.dashboard) $("dashboard-fresh").textContent = live + ago(state.dashboard.as_of);
     if (state.report) {
       const fresh = document.querySelector("#report-panel [data-role=fresh]");
-      if (fresh) fresh.textContent = ago(state.report.as_of);
+      if (fresh) fresh.textContent = live + ago(state.report.as_of);
     }
+  }
+
+  // ---- live updates: GET /v1/changes (Server-Sent Events, read with fetch so the token goes in a header) ----
+
+  function startLive() {
+    stopLive();
+    state.live = { controller: new AbortController(), connected: false };
+    listen(state.live);
+  }
+
+  function stopLive() {
+    if (state.live) state.live.controller.abort();
+    state.live = null;
+  }
+
+  async function listen(live) {
+    const signal = live.controller.signal;
+    while (!signal.aborted) {
+      try {
+        const response = await fetch("/v1/changes", {
+          headers: { Authorization: `Bearer ${state.token}`, Accept: "text/event-stream" }, signal, cache: "no-store",
+        });
+        if (response.status === 401) {
+          signOut(`Please sign in again: ${(await failure(response)).message}`);
+          return;
+        }
+        if (response.ok) await readEvents(response.body, live);
+      } catch (_) { /* network error or aborted: reconnect below unless aborted */ }
+      live.connected = false;
+      showFreshness();
+      if (signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    }
+  }
+
+  async function readEvents(body, live) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        onServerEvent(buffer.slice(0, end), live);
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  }
+
+  function onServerEvent(block, live) {
+    let name = "message";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+    }
+    if (name === "ready") {
+      live.connected = true;
+      refreshOpenView(); // whatever changed while the stream was down
+    } else if (name === "changed" && !state.refreshSoon) {
+      // At most one refresh per COALESCE_MS however fast batches land (a burst is read once).
+      state.refreshSoon = setTimeout(() => {
+        state.refreshSoon = null;
+        refreshOpenView();
+      }, COALESCE_MS);
+    }
+  }
+
+  function refreshOpenView() {
+    if (document.hidden || !state.token) return;
+    if (!$("dashboard").hidden && !$("credit-dialog").open) loadDashboard(true);
+    if (!$("reports").hidden) loadReport();
   }
 
   // ---- credit dialog ------------------------------------------------------------------------------------
