@@ -31,9 +31,10 @@ typecheck:
 pytest:
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-bench: install ## projector throughput next to the raw Kafka consume rate; report latency p50/p99
+bench: install ## projector throughput vs raw Kafka; report latency p50/p99; portal page load
 	@$(UV) run --frozen python bench/projector_bench.py
 	@$(UV) run --frozen python bench/report_bench.py
+	@$(UV) run --frozen python bench/portal_bench.py
 
 schemas: install ## export the JSON Schema of every event and the AsyncAPI document to docs/schemas/
 	@$(UV) run --frozen python -m heyzack_shared.contracts.schemas docs/schemas

@@ -1,0 +1,106 @@
+"""Portal page load in headless Chromium: from navigation start until the page shows data.
+
+The report bench's partner history is projected into Redis; the read API runs as a real uvicorn server; each
+run opens the portal in a fresh browser context (empty cache, like a first visit) signed in through the
+`?token=` link `make run` prints, and reads the page's own User Timing marks: `heyzack:dashboard-shown`
+(the seven cards drawn from `/v1/dashboard`) and, opening `/#reports`, `heyzack:report-shown` (the default
+tab's last-30-days report with its charts). Target: under 200 ms on localhost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import workload
+from playwright.async_api import Browser, async_playwright
+from redis.asyncio import Redis
+from report_bench import SECRET, history, project
+
+from heyzack_shared.auth import issue_token
+from heyzack_stack.infra import start_infrastructure
+from heyzack_stack.inprocess import serving
+from kpi_projector.app import create_app
+from kpi_projector.settings import ProjectorSettings
+
+CHROMIUM = Path("/usr/bin/chromium")
+TARGET_MS = 200.0
+VIEWS = {"dashboard": "", "report": "#reports"}
+
+
+async def main(runs: int) -> int:
+    work = workload.build(1)
+    partner_id = next(iter(work.expected))
+    latest = max(at for at, _ in work.events)
+    namespace = f"portalbench{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory(prefix="heyzack-bench-", ignore_cleanup_errors=True) as state_dir:
+        async with start_infrastructure(Path(state_dir)) as endpoints:
+            redis = Redis.from_url(endpoints.redis_url, decode_responses=True)
+            try:
+                await project(redis, namespace, history(work, partner_id))
+            finally:
+                await redis.aclose()
+            settings = ProjectorSettings.model_validate(
+                {
+                    "REDIS_URL": endpoints.redis_url,
+                    "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+                    "HEYZACK_JWT_SECRET": SECRET,
+                    "PROJECTOR_ROLE": "api",
+                    "PROJECTOR_REDIS_NAMESPACE": namespace,
+                }
+            )
+            app = create_app(settings)
+            app.state.clock = lambda: latest + timedelta(hours=1)
+            token = issue_token(SECRET, partner_id=partner_id, roles=["partner"], subject="bench")
+            async with serving(app) as url, async_playwright() as playwright:
+                browser = await playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+                )
+                try:
+                    for view, fragment in VIEWS.items():
+                        link = f"{url}/?token={token}{fragment}"
+                        timings = [await _load(browser, link, view) for _ in range(runs)]
+                        print(_describe(view, timings))
+                finally:
+                    await browser.close()
+    return 0
+
+
+async def _load(browser: Browser, link: str, view: str) -> float:
+    """Milliseconds from navigation start to the view's `shown` mark, in a fresh context."""
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(link)
+        mark = f"heyzack:{view}-shown"
+        shown_mark = "(name) => performance.getEntriesByName(name).length > 0"
+        await page.wait_for_function(shown_mark, arg=mark, timeout=10_000)
+        shown: float = await page.evaluate("(name) => performance.getEntriesByName(name)[0].startTime", mark)
+        return shown
+    finally:
+        await context.close()
+
+
+def _describe(view: str, timings: list[float]) -> str:
+    quantiles = statistics.quantiles(timings, n=20)
+    p50, p95 = statistics.median(timings), quantiles[18]
+    verdict = "met" if p95 < TARGET_MS else "NOT met"
+    return (
+        f"portal {view:<9} first visit until data shown: p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   "
+        f"({len(timings)} loads; target < {TARGET_MS:.0f} ms: {verdict})"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30, help="page loads per view (default 30)")
+    if not CHROMIUM.exists():
+        print("portal page load: skipped, no /usr/bin/chromium (apt-get install chromium)")
+        sys.exit(0)
+    sys.exit(asyncio.run(main(parser.parse_args().runs)))
