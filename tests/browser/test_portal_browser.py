@@ -295,8 +295,12 @@ async def test_every_report_tab_and_a_range(page: Page, platform: Platform) -> N
                 await expect(panel.locator("svg.chart").first).to_be_visible()
         await page.screenshot(path=screenshot(f"report-{tab}"), full_page=True)
 
+    await page.click("#tab-satisfaction")
+    await expect(panel.locator("[data-chart=sentiment_weekly] svg.chart path")).to_have_count(3)
     await page.click("#tab-installations")
     await expect(panel.locator("[data-figure=created] .value")).to_have_text("2")
+    device_bars = panel.locator("[data-chart=by_device_type] svg.bars rect")
+    await expect(device_bars).to_have_count(4)  # camera and smart lock, created and approved each
     await page.select_option("#range-select", "last_7_days")
     await expect(panel.locator(".range-line")).to_contain_text("compared with")
     await page.select_option("#range-select", "custom")

@@ -37,9 +37,47 @@
     service_fees_cents: "Service fees", margin_rate: "Profit margin", unpaid_cents: "Unpaid",
     commission_cents: "Commission", nps: "NPS", ratings: "Ratings",
     survey_response_rate: "Survey response rate", issue_resolution_rate: "Issue resolution rate",
-    daily: "Installations per day", by_device_type: "By device type", nps_weekly: "NPS trend (weekly)",
-    sentiment_weekly: "Weekly sentiment", device_type: "Device type", name: "Name",
-    certifications: "Certifications", skills: "Skills", handyman_id: "Handyman",
+    by_device_type: "By device type", device_type: "Device type", name: "Name",
+    certifications: "Certifications", skills: "Skills", handyman_id: "Handyman", on_hand: "On hand",
+    low: "Low stock", units: "Units", installations: "Installations", stock: "Stock",
+    units_by_sku: "Units sold by SKU", usage_by_device_type: "Installations by device type",
+    usage_by_sku: "Installations and units by SKU", revenue_by_source: "Revenue by source",
+    margin_by_category: "Margin by category", aging: "Payment aging", commission_by_month: "Commission by month",
+    cost_cents: "Cost", month_total_cents: "Month total", sku: "SKU", positive: "Positive", neutral: "Neutral",
+    negative: "Negative",
+  };
+
+  // What each tab draws, from its report's series and tables; one unit per chart (counts, euros, ratings).
+  const CHARTS = {
+    installations: [
+      { series: "daily", title: "Installations per day", keys: ["created", "approved"] },
+      { table: "by_device_type", title: "Installations by device type", keys: ["created", "approved"] },
+    ],
+    handymen: [
+      { table: "handymen", title: "Ranking: approved installations", keys: ["approved"], top: 10 },
+      { table: "handymen", title: "Revenue per handyman", keys: ["revenue_cents"], top: 10 },
+      { table: "handymen", radar: true, title: "Skill radar: the top 3 handymen", top: 3 },
+    ],
+    inventory: [
+      { series: "daily", title: "Orders and units sold per day", keys: ["orders", "units"] },
+      { table: "stock", title: "Stock on hand", keys: ["on_hand"], top: 12 },
+      { table: "usage_by_device_type", title: "Device demand: installations by device type", keys: ["installations"] },
+      { table: "units_by_sku", title: "Units sold by SKU (top 10)", keys: ["units"], top: 10 },
+    ],
+    financial: [
+      { series: "daily", title: "Revenue per day by source",
+        keys: ["partner_revenue_cents", "product_sales_cents", "service_fees_cents"] },
+      { table: "revenue_by_source", title: "Revenue by source", keys: ["revenue_cents"] },
+      { table: "margin_by_category", title: "Revenue and cost by category", keys: ["revenue_cents", "cost_cents"] },
+      { table: "aging", title: "Payment aging: unpaid amounts", keys: ["unpaid_cents"] },
+      { table: "commission_by_month", title: "Commission by month", keys: ["commission_cents"] },
+    ],
+    satisfaction: [
+      { series: "nps_weekly", title: "NPS trend (weekly)", keys: ["nps"], scale: [-100, 100] },
+      { series: "sentiment_weekly", title: "Weekly sentiment", keys: ["positive", "neutral", "negative"],
+        colours: ["#16a34a", "#94a3b8", "#dc2626"] },
+      { table: "by_device_type", title: "Average rating by device type", keys: ["average_rating"], scale: [0, 5] },
+    ],
   };
 
   const state = {
@@ -337,12 +375,15 @@
     markShown("dashboard");
   }
 
+  function freshness(asOf) {
+    return (state.live && state.live.connected ? "Live · " : "") + ago(asOf);
+  }
+
   function showFreshness() {
-    const live = state.live && state.live.connected ? "Live · " : "";
-    if (state.dashboard) $("dashboard-fresh").textContent = live + ago(state.dashboard.as_of);
+    if (state.dashboard) $("dashboard-fresh").textContent = freshness(state.dashboard.as_of);
     if (state.report) {
       const fresh = document.querySelector("#report-panel [data-role=fresh]");
-      if (fresh) fresh.textContent = live + ago(state.report.as_of);
+      if (fresh) fresh.textContent = freshness(state.report.as_of);
     }
   }
 
@@ -576,7 +617,7 @@
     const range = report.range;
     const head = el("p", { class: "muted range-line" },
       `${range.start} to ${range.end} (${range.timezone}), compared with ${report.previous_range.start} to ${report.previous_range.end} · `,
-      el("span", { "data-role": "fresh", text: ago(report.as_of) }));
+      el("span", { "data-role": "fresh", text: freshness(report.as_of) }));
     const summary = el("div", { class: "summary" });
     for (const [key, figure] of Object.entries(report.summary || {})) {
       const delta = change(figure.value, figure.previous);
@@ -586,47 +627,58 @@
         el("p", { class: `change ${delta.dir}`, text: delta.text }),
         el("p", { class: "muted small", text: `previous: ${formatFigure(key, figure.previous)}` })));
     }
-    const parts = [head, summary];
-    for (const [name, points] of Object.entries(report.series || {})) {
-      parts.push(chartSection(label(name), lineChart(points, name)));
-    }
-    for (const [name, rows] of Object.entries(report.tables || {})) {
-      if (!rows.length) {
-        parts.push(el("section", { class: "card" }, el("h2", { text: label(name) }),
-          el("p", { class: "muted", text: "No data in this range." })));
-        continue;
-      }
-      const section = el("section", { class: "card", "data-table": name }, el("h2", { text: label(name) }));
-      const bars = barChart(rows, name);
-      if (bars) section.append(bars);
-      if (rows.some((row) => row.skills && typeof row.skills === "object")) section.append(radarChart(rows));
-      section.append(table(rows, name));
-      parts.push(section);
-    }
-    panel.replaceChildren(...parts);
+    const charts = el("div", { class: "charts" },
+      ...(CHARTS[report.tab] || []).map((spec) => chartCard(spec, report)));
+    const tables = Object.entries(report.tables || {}).map(([name, rows]) =>
+      el("section", { class: "card", "data-table": name }, el("h2", { text: label(name) }),
+        rows.length ? table(rows, name) : el("p", { class: "muted", text: "No data in this range." })));
+    panel.replaceChildren(head, summary, charts, ...tables);
     markShown("report");
   }
 
-  function chartSection(title, chart) {
-    return el("section", { class: "card" }, el("h2", { text: title }), chart);
+  function chartCard(spec, report) {
+    const rows = spec.series ? (report.series || {})[spec.series] || [] : (report.tables || {})[spec.table] || [];
+    const card = el("section", { class: spec.series ? "card wide" : "card", "data-chart": spec.series || spec.table },
+      el("h2", { text: spec.title }));
+    const anything = rows.some((row) => (spec.radar ? Object.values(row.skills || {}).some((v) => v > 0)
+      : spec.keys.some((k) => typeof row[k] === "number" && row[k] !== 0)));
+    if (!anything) {
+      card.append(el("p", { class: "muted", text: "No data in this range." }));
+      return card;
+    }
+    if (spec.radar) card.append(radarChart(rows.slice(0, spec.top), spec.title));
+    else if (spec.series) card.append(lineChart(rows, spec));
+    else card.append(barChart(spec.top ? rows.slice(0, spec.top) : rows, spec));
+    return card;
+  }
+
+  function rowLabel(row) {
+    const text = row.name || row.device_type || row.sku || row.source || row.category || row.bucket
+      || row.month || row.handyman_id || "";
+    return String(text).replace(/_/g, " ");
   }
 
   function cell(key, value) {
     if (value === null || value === undefined) return "—";
+    if (typeof value === "boolean") return value ? "yes" : "no";
     if (Array.isArray(value)) return value.length ? value.join(", ") : "—";
+    if (key === "skills") {
+      const known = Object.entries(value).filter(([, level]) => level > 0).sort((a, b) => b[1] - a[1]);
+      return known.map(([skill, level]) => `${skill.replace(/_/g, " ")} ${level}`).join(" · ") || "—";
+    }
     if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`).join(", ") || "—";
     if (typeof value === "number") return formatFigure(key, value);
+    if (key === "device_type" || key === "source" || key === "category" || key === "bucket") return value.replace(/_/g, " ");
     return String(value);
   }
 
   function table(rows, name) {
     const columns = Object.keys(rows[0]);
+    const numeric = (c) => rows.every((r) => r[c] === null || typeof r[c] === "number");
     const wrapper = el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${label(name)} table` });
-    const head = el("tr", {}, ...columns.map((c) => el("th", {
-      scope: "col", class: rows.every((r) => r[c] === null || typeof r[c] === "number") ? "num" : null, text: label(c),
-    })));
+    const head = el("tr", {}, ...columns.map((c) => el("th", { scope: "col", class: numeric(c) ? "num" : null, text: label(c) })));
     const body = rows.map((row) => el("tr", {}, ...columns.map((c) =>
-      el("td", { class: typeof row[c] === "number" ? "num" : null, text: cell(c, row[c]) }))));
+      el("td", { class: numeric(c) ? "num" : c === "skills" || c === "certifications" ? "wrap" : null, text: cell(c, row[c]) }))));
     wrapper.append(el("table", {}, el("caption", { class: "visually-hidden", text: label(name) }),
       el("thead", {}, head), el("tbody", {}, ...body)));
     return wrapper;
@@ -634,43 +686,46 @@
 
   const PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2"];
 
-  function numericKeys(rows) {
-    const keys = Object.keys(rows[0] || {});
-    return keys.filter((k) => rows.some((r) => typeof r[k] === "number") && rows.every((r) => r[k] === null || typeof r[k] === "number"));
+  function colour(spec, n) {
+    return (spec.colours || PALETTE)[n % PALETTE.length];
   }
 
-  function legend(keys) {
-    return el("p", { class: "legend" }, ...keys.map((k, i) => {
+  function legend(names, colours) {
+    return el("p", { class: "legend" }, ...names.map((name, i) => {
       const swatch = el("span", { class: "swatch" });
-      swatch.style.background = PALETTE[i % PALETTE.length];
-      return el("span", {}, swatch, ` ${label(k)}`);
+      swatch.style.background = colours[i];
+      return el("span", {}, swatch, ` ${name}`);
     }));
   }
 
-  function lineChart(points, name) {
-    if (!points.length) return el("p", { class: "muted", text: "No data in this range." });
-    const xKey = Object.keys(points[0]).find((k) => typeof points[0][k] === "string") || null;
-    const keys = numericKeys(points).filter((k) => k !== xKey);
-    const W = 640, H = 220, L = 40, R = 10, T = 10, B = 30;
+  function axisText(key, value) {
+    if (key.endsWith("_cents")) return euros(value);
+    if (Number.isInteger(value) || Math.abs(value) >= 10) return String(Math.round(value));
+    return value.toFixed(1);
+  }
+
+  function lineChart(points, spec) {
+    const xKey = Object.keys(points[0]).find((k) => typeof points[0][k] === "string");
+    const keys = spec.keys;
+    const W = 720, H = 220, L = 64, R = 12, T = 10, B = 28;
     const values = points.flatMap((p) => keys.map((k) => p[k]).filter((v) => typeof v === "number"));
-    let top = Math.max(1, ...values);
-    let bottom = Math.min(0, ...values);
+    let [bottom, top] = spec.scale || [Math.min(0, ...values), Math.max(1, ...values)];
     if (top === bottom) top = bottom + 1;
     const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
     const y = (v) => T + ((top - v) * (H - T - B)) / (top - bottom);
-    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${label(name)} line chart` });
-    chart.append(svg("title", {}, document.createTextNode(label(name))));
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart line", role: "img", "aria-label": spec.title });
+    chart.append(svg("title", {}, document.createTextNode(spec.title)));
     for (const tick of [bottom, (top + bottom) / 2, top]) {
       chart.append(svg("line", { x1: L, x2: W - R, y1: y(tick), y2: y(tick), class: "grid" }));
       const t = svg("text", { x: L - 6, y: y(tick) + 4, "text-anchor": "end", class: "axis" });
-      t.textContent = Number.isInteger(tick) ? tick : tick.toFixed(1);
+      t.textContent = axisText(keys[0], tick);
       chart.append(t);
     }
-    const every = Math.max(1, Math.ceil(points.length / 6));
+    const every = Math.max(1, Math.ceil(points.length / 7));
     points.forEach((p, i) => {
       if (i % every !== 0 && i !== points.length - 1) return;
       const t = svg("text", { x: x(i), y: H - 8, "text-anchor": "middle", class: "axis" });
-      t.textContent = xKey ? String(p[xKey]).slice(5) : String(i + 1);
+      t.textContent = String(p[xKey]).slice(5);
       chart.append(t);
     });
     keys.forEach((k, n) => {
@@ -678,58 +733,55 @@
       let pen = false;
       points.forEach((p, i) => {
         const v = p[k];
-        if (typeof v !== "number") { pen = false; return; }
+        if (typeof v !== "number") { pen = false; return; } // no data that day/week: a gap, not a zero
         d += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)} `;
         pen = true;
-        const dot = svg("circle", { cx: x(i), cy: y(v), r: points.length > 40 ? 1.5 : 3, fill: PALETTE[n % PALETTE.length] });
-        dot.append(svg("title", {}, document.createTextNode(`${xKey ? p[xKey] : i + 1}: ${label(k)} ${v}`)));
+        const dot = svg("circle", { cx: x(i), cy: y(v), r: points.length > 40 ? 1.5 : 3, fill: colour(spec, n) });
+        dot.append(svg("title", {}, document.createTextNode(`${p[xKey]}: ${label(k)} ${formatFigure(k, v)}`)));
         chart.append(dot);
       });
-      if (d) chart.append(svg("path", { d, fill: "none", stroke: PALETTE[n % PALETTE.length], "stroke-width": 2 }));
+      if (d) chart.append(svg("path", { d, fill: "none", stroke: colour(spec, n), "stroke-width": 2 }));
     });
-    return el("figure", { class: "figure-chart" }, chart, legend(keys));
+    return el("figure", { class: "figure-chart" }, chart, legend(keys.map(label), keys.map((_, n) => colour(spec, n))));
   }
 
-  function barChart(rows, name) {
-    const first = rows[0];
-    const labelKey = ["name", "device_type", "sku", "source", "category", "bucket", "month", "handyman_id"]
-      .find((k) => typeof first[k] === "string") || Object.keys(first).find((k) => typeof first[k] === "string");
-    if (!labelKey) return null;
-    const keys = numericKeys(rows).slice(0, 3);
-    if (!keys.length) return null;
-    const shown = rows.slice(0, 12);
-    const rowH = 14 * keys.length + 10;
-    const W = 640, L = 150, R = 60;
-    const H = shown.length * rowH + 10;
-    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `${label(name)} bar chart` });
-    chart.append(svg("title", {}, document.createTextNode(label(name))));
-    const most = {};
-    for (const k of keys) most[k] = Math.max(1e-9, ...shown.map((r) => Math.abs(r[k] || 0)));
-    shown.forEach((row, i) => {
-      const y0 = 5 + i * rowH;
-      const t = svg("text", { x: L - 8, y: y0 + rowH / 2 + 2, "text-anchor": "end", class: "axis" });
-      t.textContent = String(row[labelKey] ?? row.handyman_id ?? "").replace(/_/g, " ").slice(0, 22);
-      chart.append(t);
+  // Horizontal bars drawn at their natural size (text stays 11px however many rows); all bars of a chart
+  // share one scale, since a chart shows one unit.
+  function barChart(rows, spec) {
+    const keys = spec.keys;
+    const rowH = 16 * keys.length + 10;
+    const W = 540, L = 150, R = 76;
+    const H = rows.length * rowH + 6;
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, class: "chart bars", role: "img", "aria-label": spec.title });
+    chart.append(svg("title", {}, document.createTextNode(spec.title)));
+    const most = spec.scale ? spec.scale[1] : Math.max(1e-9, ...rows.flatMap((r) => keys.map((k) => Math.abs(r[k] || 0))));
+    rows.forEach((row, i) => {
+      const y0 = 4 + i * rowH;
+      const name = svg("text", { x: L - 8, y: y0 + rowH / 2 + 1, "text-anchor": "end", class: "axis" });
+      name.textContent = rowLabel(row).slice(0, 26);
+      chart.append(name);
       keys.forEach((k, n) => {
         const v = typeof row[k] === "number" ? row[k] : 0;
-        const width = (Math.abs(v) / most[k]) * (W - L - R);
-        const bar = svg("rect", { x: L, y: y0 + n * 14, width: Math.max(1, width), height: 11, rx: 2, fill: PALETTE[n % PALETTE.length] });
-        bar.append(svg("title", {}, document.createTextNode(`${row[labelKey]}: ${label(k)} ${formatFigure(k, row[k])}`)));
+        const width = (Math.abs(v) / most) * (W - L - R);
+        const bar = svg("rect", { x: L, y: y0 + n * 16, width: Math.max(1, width), height: 12, rx: 2, fill: colour(spec, n) });
+        bar.append(svg("title", {}, document.createTextNode(`${rowLabel(row)}: ${label(k)} ${formatFigure(k, row[k])}`)));
         chart.append(bar);
-        const value = svg("text", { x: L + width + 4, y: y0 + n * 14 + 9, class: "axis" });
+        const value = svg("text", { x: L + width + 4, y: y0 + n * 16 + 10, class: "axis" });
         value.textContent = formatFigure(k, row[k]);
         chart.append(value);
       });
     });
-    return el("figure", { class: "figure-chart" }, chart, legend(keys));
+    const figure = el("figure", { class: "figure-chart" }, chart);
+    if (keys.length > 1) figure.append(legend(keys.map(label), keys.map((_, n) => colour(spec, n))));
+    return figure;
   }
 
-  function radarChart(rows) {
+  function radarChart(rows, title) {
     const categories = ["smart_lock", "camera", "thermostat", "network", "alarm", "lighting"];
     for (const row of rows) for (const k of Object.keys(row.skills || {})) if (!categories.includes(k)) categories.push(k);
-    const S = 300, C = S / 2, Rad = 105;
-    const chart = svg("svg", { viewBox: `0 0 ${S} ${S}`, class: "chart radar", role: "img", "aria-label": "Skill levels radar chart (0 to 5)" });
-    chart.append(svg("title", {}, document.createTextNode("Skill levels (0–5)")));
+    const S = 320, C = S / 2, Rad = 105;
+    const chart = svg("svg", { viewBox: `0 0 ${S} ${S}`, class: "chart radar", role: "img", "aria-label": `${title}, levels 0 to 5` });
+    chart.append(svg("title", {}, document.createTextNode(title)));
     const point = (i, level) => {
       const angle = (Math.PI * 2 * i) / categories.length - Math.PI / 2;
       return [C + Math.cos(angle) * Rad * (level / 5), C + Math.sin(angle) * Rad * (level / 5)];
@@ -741,25 +793,19 @@
     categories.forEach((cat, i) => {
       const [x, y] = point(i, 5);
       chart.append(svg("line", { x1: C, y1: C, x2: x, y2: y, class: "grid" }));
-      const [lx, ly] = point(i, 6.1);
+      const [lx, ly] = point(i, 6.2);
       const t = svg("text", { x: lx, y: ly + 4, "text-anchor": "middle", class: "axis" });
       t.textContent = cat.replace(/_/g, " ");
       chart.append(t);
     });
-    const shown = rows.slice(0, 6);
-    shown.forEach((row, n) => {
-      const colour = PALETTE[n % PALETTE.length];
+    rows.forEach((row, n) => {
       const shape = categories.map((cat, i) => point(i, (row.skills || {})[cat] || 0).map((v) => v.toFixed(1)).join(",")).join(" ");
-      const polygon = svg("polygon", { points: shape, fill: colour, "fill-opacity": 0.15, stroke: colour, "stroke-width": 2 });
-      polygon.append(svg("title", {}, document.createTextNode(`${row.name || row.handyman_id}: ${cell("skills", row.skills)}`)));
+      const polygon = svg("polygon", { points: shape, fill: PALETTE[n], "fill-opacity": 0.18, stroke: PALETTE[n], "stroke-width": 2 });
+      polygon.append(svg("title", {}, document.createTextNode(`${rowLabel(row)}: ${cell("skills", row.skills)}`)));
       chart.append(polygon);
     });
-    const names = el("p", { class: "legend" }, ...shown.map((row, n) => {
-      const swatch = el("span", { class: "swatch" });
-      swatch.style.background = PALETTE[n % PALETTE.length];
-      return el("span", {}, swatch, ` ${row.name || row.handyman_id}`);
-    }));
-    return el("figure", { class: "figure-chart radar-wrap" }, chart, names);
+    return el("figure", { class: "figure-chart radar-wrap" }, chart,
+      legend(rows.map(rowLabel), rows.map((_, n) => PALETTE[n])));
   }
 
   async function exportReport(format) {
