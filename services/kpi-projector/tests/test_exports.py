@@ -345,3 +345,16 @@ def test_formats_declare_their_media_types() -> None:
     assert FORMATS["pdf"].media_type == "application/pdf"
     _media_type, render = FORMATS["pdf"]
     assert render(installations_report()).startswith(b"%PDF")
+
+
+def test_pdf_draws_a_trend_with_weeks_without_answers() -> None:
+    """Weeks without survey answers have no NPS (null): a gap in the line, and no line at all when no week
+    has two points to join — while the answers per week (zeros) are still drawn."""
+    for nps in ((None, None, None, None, None), (None, 40, None, None, None), (None, 40, 50, None, 10)):
+        report = satisfaction_report()
+        for week, value in zip(report["series"]["nps_weekly"], nps, strict=True):
+            week["nps"] = value
+            week["answers"] = 0 if value is None else 3
+        reader, text = _pdf(report)
+        assert "NPS trend" in text
+        assert _path_operators(reader) > 50

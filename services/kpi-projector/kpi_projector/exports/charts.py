@@ -149,8 +149,13 @@ def _axis_format(kind: Kind) -> Callable[[float], str]:
 def _lines(
     categories: list[str], data: list[list[float | None]], names: list[str], kind: Kind
 ) -> Drawing | None:
-    if all(v is None for line in data for v in line):
+    # A line needs two points (reportlab refuses fewer): e.g. an NPS trend with one week of answers.
+    drawn = [
+        (line, name) for line, name in zip(data, names, strict=True) if sum(v is not None for v in line) >= 2
+    ]
+    if not drawn:
         return None
+    data, names = [line for line, _ in drawn], [name for _, name in drawn]
     drawing = Drawing(WIDTH, HEIGHT)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 45, 30, int(WIDTH - 160), int(HEIGHT - 45)
