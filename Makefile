@@ -36,8 +36,9 @@ bench: install ## projector throughput vs raw Kafka; report latency p50/p99; por
 	@$(UV) run --frozen python bench/report_bench.py
 	@$(UV) run --frozen python bench/portal_bench.py
 
-schemas: install ## export the JSON Schema of every event and the AsyncAPI document to docs/schemas/
+schemas: install ## export every event's JSON Schema + the AsyncAPI document (docs/schemas/), each service's OpenAPI (docs/openapi/)
 	@$(UV) run --frozen python -m heyzack_shared.contracts.schemas docs/schemas
+	@$(UV) run --frozen python -m heyzack_stack.openapi docs/openapi
 
 format: install ## apply ruff's fixes and formatting
 	@$(UV) run --frozen ruff check --fix .
