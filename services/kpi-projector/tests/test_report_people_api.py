@@ -1,8 +1,8 @@
 """GET /v1/reports/handymen and /satisfaction end to end: a fixed history published (twice, and a handyman's
 profile update before its registration) to Kafka → the projector → Redis → HTTP, every figure by hand.
 
-Every moment is between 07:00 and 12:00 UTC, so its Paris business day is its UTC date. Today is 2026-11-25
-(a Wednesday: ISO week of Monday 11-23).
+November 12–25: every moment is between 07:00 and 12:00 UTC, so its Paris business day is its UTC date. Today
+is 2026-11-25 (a Wednesday: ISO week of Monday 11-23).
 
 | job | price  | handyman | assigned → IN_PROGRESS (response) | approved |
 | J1  | 300 €  | hm-1     | 11-24 09:00 → 09:30 (30 min)      | 11-25    |
@@ -13,6 +13,24 @@ Ratings: r1 hm-1 camera 5★ 11-25, r2 hm-1 camera 4★ 11-25, r3 hm-2 alarm 2�
 r5 hm-1 thermostat 5★ 11-20. Surveys (sent → answered): s1 11-24 → 11-25 10, s2 11-25 → 11-25 9,
 s3 11-25 → 11-25 3, s4 11-25 → -, s5 11-17 → 11-18 7. Issues (reported → resolved): i1 11-25 → 11-25,
 i2 11-25 → -, i3 11-24 → 11-25.
+
+October 21 – November 10, for the range 10-29..11-04 across the month boundary (a Thursday to a Wednesday:
+ISO weeks of 10-26 and 11-02) and its previous period 10-22..10-28, across the end of summer time (Paris is
+UTC+2 until 10-25 01:00 UTC, UTC+1 after). Moments are UTC; "=" gives a Paris day other than the UTC date.
+
+| job | price  | handyman | assigned → IN_PROGRESS (response)           | approved              |
+| J5  | 400 €  | hm-1     | 10-28 23:00 → 23:30 = 10-29 (30 min)        | 11-02 09:00           |
+| J6  | 250 €  | hm-2     | 10-26 09:00 → 10:30 (90 min)                | 10-31 23:30 = 11-01   |
+| J7  | 120 €  | hm-1     | 10-21 21:30 → 22:30 = 10-22 (60 min)        | 10-28 22:30 (10-28)   |
+| J8  | 600 €  | hm-3     | 11-04 20:15 → 21:00 (45 min)                | 11-04 23:30 = 11-05   |
+Ratings: r6 hm-2 camera 3★ 10-31 23:10 = 11-01, r7 hm-1 alarm 1★ 11-03, r8 (no handyman) thermostat 5★
+10-29, r9 hm-1 camera 5★ 10-22 08:00, r10 hm-2 camera 2★ 10-21 22:30 = 10-22, r11 hm-1 camera 4★ 10-21
+21:30 (23:30 Paris: 10-21), r12 hm-3 lighting 5★ 11-04 23:15 = 11-05. Surveys (sent → answered, score):
+s6 10-30 → 11-01 23:30 = 11-02 10, s7 10-31 23:00 = 11-01 → 11-01 6, s8 11-03 → -, s9 10-27 → 10-29 10,
+s10 10-23 → 10-23 8, s11 11-04 22:30 (23:30 Paris: 11-04) → 11-04 23:30 = 11-05 9, s12 10-29 → 10-30 9,
+s13 10-22 → 10-24 2, s14 10-28 22:30 (23:30 Paris: 10-28) → -. Issues (reported → resolved):
+i4 10-30 → 11-03, i5 11-02 → -, i6 11-04 → 11-10, i7 10-31 23:30 = 11-01 → 11-01, i8 10-25 → 10-30,
+i9 10-26 → -.
 """
 
 from __future__ import annotations
@@ -112,6 +130,10 @@ class History:
 
     def installations(self) -> list[Envelope]:
         return [
+            *self.job("J5", 40_000, "hm-1", _utc(10, 28, 23), _utc(10, 28, 23, 30), _utc(11, 2, 9)),
+            *self.job("J6", 25_000, "hm-2", _utc(10, 26, 9), _utc(10, 26, 10, 30), _utc(10, 31, 23, 30)),
+            *self.job("J7", 12_000, "hm-1", _utc(10, 21, 21, 30), _utc(10, 21, 22, 30), _utc(10, 28, 22, 30)),
+            *self.job("J8", 60_000, "hm-3", _utc(11, 4, 20, 15), _utc(11, 4, 21), _utc(11, 4, 23, 30)),
             *self.job("J1", 30_000, "hm-1", _utc(11, 24, 9), _utc(11, 24, 9, 30), _utc(11, 25, 8)),
             *self.job("J2", 20_000, "hm-1", _utc(11, 25, 7, 10), _utc(11, 25, 7, 30), _utc(11, 25, 9)),
             *self.job("J3", 50_000, "hm-2", _utc(11, 25, 7), _utc(11, 25, 8), _utc(11, 25, 9, 30)),
@@ -119,7 +141,7 @@ class History:
         ]
 
     def ratings(self) -> list[Envelope]:
-        def rating(rid: str, hid: str, device: str, stars: int, moment: datetime) -> Envelope:
+        def rating(rid: str, hid: str | None, device: str, stars: int, moment: datetime) -> Envelope:
             data = ratings.RatingSubmittedData(
                 rating_id=rid,
                 installation_id=f"inst-{rid}",
@@ -151,6 +173,28 @@ class History:
             return steps
 
         return [
+            rating("r6", "hm-2", "camera", 3, _utc(10, 31, 23, 10)),
+            rating("r7", "hm-1", "alarm", 1, _utc(11, 3, 10)),
+            rating("r8", None, "thermostat", 5, _utc(10, 29, 10)),
+            rating("r9", "hm-1", "camera", 5, _utc(10, 22, 8)),
+            rating("r10", "hm-2", "camera", 2, _utc(10, 21, 22, 30)),
+            rating("r11", "hm-1", "camera", 4, _utc(10, 21, 21, 30)),
+            rating("r12", "hm-3", "lighting", 5, _utc(11, 4, 23, 15)),
+            *survey("s6", _utc(10, 30, 9), _utc(11, 1, 23, 30), 10),
+            *survey("s7", _utc(10, 31, 23), _utc(11, 1, 8), 6),
+            *survey("s8", _utc(11, 3, 9), None),
+            *survey("s9", _utc(10, 27, 9), _utc(10, 29, 9), 10),
+            *survey("s10", _utc(10, 23, 9), _utc(10, 23, 10), 8),
+            *survey("s11", _utc(11, 4, 22, 30), _utc(11, 4, 23, 30), 9),
+            *survey("s12", _utc(10, 29, 9), _utc(10, 30, 9), 9),
+            *survey("s13", _utc(10, 22, 9), _utc(10, 24, 9), 2),
+            *survey("s14", _utc(10, 28, 22, 30), None),
+            *issue("i4", _utc(10, 30, 9), _utc(11, 3, 9)),
+            *issue("i5", _utc(11, 2, 9), None),
+            *issue("i6", _utc(11, 4, 10), _utc(11, 10, 9)),
+            *issue("i7", _utc(10, 31, 23, 30), _utc(11, 1, 9)),
+            *issue("i8", _utc(10, 25, 9), _utc(10, 30, 9)),
+            *issue("i9", _utc(10, 26, 9), None),
             rating("r1", "hm-1", "camera", 5, _utc(11, 25, 9, 10)),
             rating("r2", "hm-1", "camera", 4, _utc(11, 25, 9, 20)),
             rating("r3", "hm-2", "alarm", 2, _utc(11, 25, 9, 40)),
@@ -216,6 +260,8 @@ async def client(
                 )
             )
 
+        # The last event of each topic (J4's approval, i3's report) shows here: one partner's events share a
+        # partition per topic, so every event before it (the October ones first) has been projected too.
         await wait_until(everything_projected, timeout=30, message="the reports never showed the history")
         yield http, headers
 
@@ -317,6 +363,107 @@ async def test_satisfaction_last_7_days_by_iso_week(client: Client) -> None:
         {"device_type": "alarm", "ratings": 2, "average_rating": 2.5},
         {"device_type": "camera", "ratings": 2, "average_rating": 4.5},
         {"device_type": "thermostat", "ratings": 1, "average_rating": 5.0},
+    ]
+
+
+BOUNDARY = {"range": "custom", "start": "2026-10-29", "end": "2026-11-04"}
+BOUNDARY_PREVIOUS = {"range": "custom", "start": "2026-10-22", "end": "2026-10-28"}
+
+
+async def test_handymen_over_a_month_boundary_and_its_previous_period(client: Client) -> None:
+    http, headers = client
+    body = (await http.get("/v1/reports/handymen", params=BOUNDARY, headers=headers)).json()
+    assert (body["range"]["start"], body["range"]["end"]) == ("2026-10-29", "2026-11-04")
+    assert body["previous_range"] == {"start": "2026-10-22", "end": "2026-10-28"}
+    assert body["summary"] == figures(
+        # hm-1 (J5, r7), hm-2 (J6, r6), hm-3 (J8 started) | hm-1 (J7, r9), hm-2 (r10, J6 started)
+        handymen=(3, 2),
+        approved=(2, 1),  # J5 11-02, J6 11-01 (J8 is approved on 11-05) | J7 10-28 (23:30 Paris)
+        average_rating=(2.0, 3.5),  # (r7 1 + r6 3) / 2, r8 has no handyman | (r9 5 + r10 2) / 2
+        avg_response_minutes=(37.5, 75.0),  # (J5 30 + J8 45) / 2 | (J7 60 + J6 90) / 2
+        revenue_cents=(65_000, 12_000),  # J5 40000 + J6 25000 | J7
+    )
+    assert body["tables"]["handymen"] == [
+        row(
+            "hm-1", "Ana", 1, 1.0, 1, 30.0, certifications=ANA_CERTS, revenue_cents=40_000, skills=HM1_SKILLS
+        ),
+        row("hm-2", "Ben", 1, 3.0, 1, None, certifications=[], revenue_cents=25_000, skills=HM2_SKILLS),
+        row("hm-3", "Cy", 0, None, 0, 45.0, certifications=["network"], revenue_cents=0, skills=HM3_SKILLS),
+    ]
+
+    # The previous period as a range of its own: its rows, and its own previous period 10-15..10-21.
+    before = (await http.get("/v1/reports/handymen", params=BOUNDARY_PREVIOUS, headers=headers)).json()
+    assert {name: figure["value"] for name, figure in before["summary"].items()} == {
+        name: figure["previous"] for name, figure in body["summary"].items()
+    }
+    assert {name: figure["previous"] for name, figure in before["summary"].items()} == {
+        "handymen": 1,  # hm-1: r11 (10-21 23:30 Paris)
+        "approved": 0,
+        "average_rating": 4.0,  # r11
+        "avg_response_minutes": None,  # J7 was assigned on 10-21 but started on 10-22 (Paris)
+        "revenue_cents": 0,
+    }
+    assert [
+        (r["handyman_id"], r["approved"], r["revenue_cents"], r["average_rating"], r["ratings"])
+        for r in before["tables"]["handymen"]
+    ] == [
+        ("hm-1", 1, 12_000, 5.0, 1),  # J7; r9
+        ("hm-2", 0, 0, 2.0, 1),  # r10; ranked before hm-3 by name (Ben, Cy)
+        ("hm-3", 0, 0, None, 0),
+    ]
+    assert [r["avg_response_minutes"] for r in before["tables"]["handymen"]] == [60.0, 90.0, None]
+
+
+async def test_satisfaction_over_a_month_boundary_and_its_previous_period(client: Client) -> None:
+    http, headers = client
+    body = (await http.get("/v1/reports/satisfaction", params=BOUNDARY, headers=headers)).json()
+    assert body["previous_range"] == {"start": "2026-10-22", "end": "2026-10-28"}
+    assert body["summary"] == figures(
+        # answers s9 10, s12 9, s7 6, s6 10 (s11's is on 11-05): (3 − 1) / 4 | s10 8, s13 2: (0 − 1) / 2
+        nps=(50.0, -50.0),
+        average_rating=(3.0, 3.5),  # (r8 5 + r6 3 + r7 1) / 3 | (r9 5 + r10 2) / 2
+        ratings=(3, 2),
+        # sent s6, s7, s8, s11, s12; answered now: all but s8 | sent s9, s10, s13, s14; answered: all but s14
+        survey_response_rate=(0.8, 0.75),
+        issue_resolution_rate=(0.75, 0.5),  # i4, i6, i7 of i4-i7 | i8 of i8, i9
+    )
+    assert body["series"] == {
+        "nps_weekly": [
+            {"week": "2026-10-26", "nps": 33.3, "answers": 3},  # 10-29..11-01: s9 10, s12 9, s7 6
+            {"week": "2026-11-02", "nps": 100.0, "answers": 1},  # 11-02..11-04: s6 10
+        ],
+        "sentiment_weekly": [
+            {"week": "2026-10-26", "positive": 1, "neutral": 1, "negative": 0},  # r8 5, r6 3
+            {"week": "2026-11-02", "positive": 0, "neutral": 0, "negative": 1},  # r7 1 (r12 is on 11-05)
+        ],
+    }
+    assert body["tables"]["by_device_type"] == [
+        {"device_type": "alarm", "ratings": 1, "average_rating": 1.0},
+        {"device_type": "camera", "ratings": 1, "average_rating": 3.0},
+        {"device_type": "thermostat", "ratings": 1, "average_rating": 5.0},
+    ]
+
+    # The previous period as a range of its own, whose own previous period 10-15..10-21 has only r11.
+    before = (await http.get("/v1/reports/satisfaction", params=BOUNDARY_PREVIOUS, headers=headers)).json()
+    assert before["summary"] == figures(
+        nps=(-50.0, None),
+        average_rating=(3.5, 4.0),
+        ratings=(2, 1),
+        survey_response_rate=(0.75, None),
+        issue_resolution_rate=(0.5, None),
+    )
+    assert before["series"] == {
+        "nps_weekly": [
+            {"week": "2026-10-19", "nps": -50.0, "answers": 2},  # 10-22..10-25: s10 8, s13 2
+            {"week": "2026-10-26", "nps": None, "answers": 0},  # 10-26..10-28 (s9 was answered on 10-29)
+        ],
+        "sentiment_weekly": [
+            {"week": "2026-10-19", "positive": 1, "neutral": 0, "negative": 1},  # r9 5, r10 2
+            {"week": "2026-10-26", "positive": 0, "neutral": 0, "negative": 0},
+        ],
+    }
+    assert before["tables"]["by_device_type"] == [
+        {"device_type": "camera", "ratings": 2, "average_rating": 3.5}
     ]
 
 
