@@ -2,8 +2,8 @@
 
 Publishes to `heyzack.commerce.v1` (key = the partner id): StockLevelChanged for each catalogue product, then
 per order an OrderPlaced (product lines under `product_sales`, service lines under `service_fees`), the
-payments received for it and the stock levels it leaves. Aggregates are the order (`order_id`) and the
-product (`sku`), each with versions 1, 2, 3, … from this run.
+payments received for it by the window's end and the stock levels it leaves. Aggregates are the order
+(`order_id`) and the product (`sku`), each with versions 1, 2, 3, … from this run.
 
 Deterministic: the same seed, partner and time window give the same events, event ids included, so publishing
 twice is a redelivery that every consumer ignores. Order ids carry the seed, so runs with other seeds add new
@@ -116,6 +116,8 @@ def simulate(partner_id: str, *, orders: int, seed: int, until: datetime, days: 
     events_by_time = stream.events
     stream.events = []
     for paid_at, order_id, amount in sorted(payments):
+        if paid_at > until:  # not received yet
+            continue
         stream.add(
             commerce.PaymentReceived,
             order_id,

@@ -1,131 +1,351 @@
-"""Demo data for the demo partner, entered through the installations HTTP API like a partner would.
+"""The demo partner's history: about 60 days of a small installation business, as records to import.
 
-Seeded, so every fresh start tells the same story: 12 customers (2 inactive), 5 handymen (3 available) and
-20 installations walked through the workflow to various points (7 approved, 1 cancelled).
+Pure and seeded: the same partner and `now` give the same story. Business hours are those of Paris. Each
+job follows its natural course (created, assigned a little before its visit, 1–4 hours of work, approved by
+the customer within hours or days, rated and surveyed afterwards, sometimes an issue); what would happen
+after `now` has not happened yet, so the most recent jobs are still scheduled, in progress or awaiting
+approval. Ids come from the partner, the seed and the record's place in the story, so loading the story of
+the same `now` again finds every record already there (`make run` keeps its first `now`). About 30 customers
+(3 inactive), 5 handymen (3 available), 65–80 installations with their ratings, NPS surveys and issues; the
+Shopify/ERP side is the commerce simulator's (`ORDERS` orders over the same days).
 """
 
 from __future__ import annotations
 
 import random
 import unicodedata
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
 
-import httpx
+from heyzack_shared.contracts.installations import Availability, DeviceType, InstallationStatus, ProductLine
+from heyzack_shared.envelope import Envelope
+from heyzack_stack.commerce import simulate
+from installations.history import ImportCustomer, ImportHandyman, ImportInstallation
+from ratings.history import ImportIssue, ImportRating, ImportSurvey, PastAnswer
 
-DEMO_PARTNER = "partner-demo"
-_SEED = 20261125
+DEMO_PARTNER: Final = "partner-demo"
+SEED: Final = 20261125
+DAYS: Final = 60
+ORDERS: Final = 45
+ZONE: Final = ZoneInfo("Europe/Paris")
+Status = InstallationStatus
 
-
-class DemoDataRejected(RuntimeError):
-    """The installations API refused a piece of demo data."""
-
-
-_CUSTOMERS = (
+_CUSTOMERS: Final = (
     "Amélie Laurent", "Bastien Moreau", "Chloé Girard", "Damien Roux", "Élodie Fontaine",
     "Fabien Marchand", "Gaëlle Dupuis", "Hugo Lefèvre", "Inès Garnier", "Julien Chevalier",
-    "Karine Blanc", "Léo Mercier",
+    "Karine Blanc", "Léo Mercier", "Manon Perrin", "Nicolas Faure", "Océane Robin",
+    "Pierre Gauthier", "Quentin Masson", "Romane Lambert", "Samuel Bonnet", "Théa Rousseau",
+    "Ugo Vincent", "Valérie Muller", "William Henry", "Yasmine Brun", "Zoé Morel",
+    "Adrien Fournier", "Brigitte Caron", "Cédric André", "Delphine Mathieu", "Émile Barbier",
 )  # fmt: skip
-_INACTIVE = {"Fabien Marchand", "Léo Mercier"}
+_INACTIVE: Final = frozenset({"Fabien Marchand", "Léo Mercier", "Brigitte Caron"})
 
-_HANDYMEN: tuple[tuple[str, str, list[str]], ...] = (
-    ("Marc Dubois", "AVAILABLE", ["HeyZack Certified Installer", "Electrical Safety"]),
-    ("Sophie Bernard", "AVAILABLE", ["HeyZack Certified Installer", "Network+"]),
-    ("Karim Haddad", "AVAILABLE", ["Alarm Systems Level 2"]),
-    ("Nina Petit", "BUSY", ["HeyZack Certified Installer"]),
-    ("Thomas Leroy", "OFF_DUTY", []),
+
+@dataclass(frozen=True)
+class _Technician:
+    name: str
+    certifications: list[str]
+    skills: dict[str, int]  # smart_lock, camera, thermostat, network, alarm, lighting
+    stars: float  # how customers tend to rate their work
+    availability: tuple[tuple[int, Availability], ...] = ()  # (days ago, availability since then)
+
+
+_HANDYMEN: Final = (
+    _Technician(
+        "Marc Dubois",
+        ["HeyZack Certified Installer", "Electrical Safety"],
+        dict(smart_lock=5, camera=3, thermostat=4, network=2, alarm=5, lighting=4),
+        4.6,
+    ),
+    _Technician(
+        "Sophie Bernard",
+        ["HeyZack Certified Installer", "Network+"],
+        dict(smart_lock=3, camera=5, thermostat=3, network=5, alarm=2, lighting=4),
+        4.5,
+    ),
+    _Technician(
+        "Karim Haddad",
+        ["Alarm Systems Level 2"],
+        dict(smart_lock=4, camera=4, thermostat=2, network=3, alarm=5, lighting=2),
+        4.1,
+    ),
+    _Technician(
+        "Nina Petit",
+        ["HeyZack Certified Installer"],
+        dict(smart_lock=2, camera=3, thermostat=5, network=2, alarm=1, lighting=5),
+        4.4,
+        ((1, Availability.BUSY),),
+    ),
+    _Technician(
+        "Thomas Leroy",
+        [],
+        dict(smart_lock=2, camera=2, thermostat=3, network=1, alarm=1, lighting=3),
+        3.4,
+        ((12, Availability.OFF_DUTY),),
+    ),
 )
-_CATEGORIES = ("smart_lock", "camera", "thermostat", "network", "alarm", "lighting")
 
-# device type -> (SKU, unit price of the product, labour), in cents
-_CATALOGUE = {
-    "smart_lock": ("HZ-LOCK-PRO", 24_900, 12_000),
-    "camera": ("HZ-CAM-360", 17_900, 9_000),
-    "thermostat": ("HZ-THERMO-2", 21_900, 11_000),
-    "network": ("HZ-MESH-3PK", 29_900, 8_000),
-    "alarm": ("HZ-ALARM-KIT", 39_900, 15_000),
-    "lighting": ("HZ-BULB-RGB", 2_900, 6_000),
+# device type -> (SKU, unit price, labour, minutes of work from..to, how often it is asked for); cents
+_CATALOGUE: Final = {
+    DeviceType.SMART_LOCK: ("HZ-LOCK-PRO", 24_900, 12_000, (60, 150), 5),
+    DeviceType.CAMERA: ("HZ-CAM-360", 17_900, 9_000, (75, 210), 6),
+    DeviceType.THERMOSTAT: ("HZ-THERMO-2", 21_900, 11_000, (60, 150), 4),
+    DeviceType.NETWORK: ("HZ-MESH-3PK", 29_900, 8_000, (90, 240), 3),
+    DeviceType.ALARM: ("HZ-ALARM-KIT", 39_900, 15_000, (120, 240), 4),
+    DeviceType.LIGHTING: ("HZ-BULB-RGB", 2_900, 6_000, (60, 120), 4),
 }
-
-# How far each installation goes: 7 approved, 3 awaiting approval, 4 in progress, 5 scheduled, 1 cancelled.
-_WALKS = (
-    *[("IN_PROGRESS", "WORK_COMPLETED", "CUSTOMER_APPROVED")] * 7,
-    *[("IN_PROGRESS", "WORK_COMPLETED")] * 3,
-    *[("IN_PROGRESS",)] * 4,
-    *[()] * 5,
-    ("CANCELLED",),
+_STAR_COMMENTS: Final = {
+    5: ("Fast, tidy and friendly. Works perfectly.", "Excellent explanations, the app was set up with us."),
+    4: ("Good job, arrived a bit late.", "Clean work; one sensor needed a second try."),
+    3: ("Works, but the app setup took a second visit.", "OK overall, communication could be better."),
+    2: ("Had to call twice before anyone came.", "The device disconnects every evening."),
+    1: ("Left without testing; nothing worked.",),
+}
+_NPS_COMMENTS: Final = (
+    "I already recommended you to my neighbours.",
+    "Good service, a little expensive.",
+    "Support answered quickly when I had a question.",
+    "Too long between the order and the visit.",
+)
+_ISSUES: Final = {
+    DeviceType.SMART_LOCK: "The lock does not answer the app after a firmware update.",
+    DeviceType.CAMERA: "Night vision is blurry on the garden camera.",
+    DeviceType.THERMOSTAT: "The thermostat does not follow the weekly schedule.",
+    DeviceType.NETWORK: "Wi-Fi drops in the upstairs bedrooms.",
+    DeviceType.ALARM: "The alarm goes off when the cat walks past.",
+    DeviceType.LIGHTING: "Two bulbs do not pair with the hub.",
+}
+_GENERAL_ISSUES: Final = (
+    "The invoice shows the wrong address.",
+    "Nobody confirmed the appointment by e-mail.",
 )
 
 
-async def load_demo(installations: httpx.AsyncClient, *, today: datetime | None = None) -> list[str]:
-    """Create the demo data through `installations`: a client on that service's URL with a partner token.
+@dataclass(frozen=True)
+class DemoHistory:
+    """Every record of the demo story, ready for the services' import use cases, in dependency order."""
 
-    Returns the ids of the installations it walked to CUSTOMER_APPROVED (the ones a customer may rate)."""
-    rng = random.Random(_SEED)
-    start = datetime.combine((today or datetime.now(UTC)).date(), time(9), UTC)
-    customers = [await _customer(installations, name) for name in _CUSTOMERS]
-    handymen = [await _handyman(installations, rng, *profile) for profile in _HANDYMEN]
-    active = [customer for customer, name in zip(customers, _CUSTOMERS, strict=True) if name not in _INACTIVE]
-    on_duty = [
-        handyman for handyman, profile in zip(handymen, _HANDYMEN, strict=True) if profile[1] != "OFF_DUTY"
-    ]
-    approved = []
-    for number, walk in enumerate(_WALKS):
-        device_type = _CATEGORIES[number % len(_CATEGORIES)]
-        when = start + timedelta(days=rng.randint(-30, -1) if walk else rng.randint(1, 21))
-        job = await _installation(installations, rng, rng.choice(active), device_type, when)
-        starts_work = walk[:1] == ("IN_PROGRESS",)
-        if starts_work or rng.random() < 0.5:
-            await _post(installations, f"/v1/installations/{job}/assign", handyman_id=rng.choice(on_duty))
-        for status in walk:
-            await _post(installations, f"/v1/installations/{job}/status", to_status=status)
-        if walk[-1:] == ("CUSTOMER_APPROVED",):
-            approved.append(job)
-    return approved
+    partner_id: str
+    now: datetime
+    customers: list[ImportCustomer]
+    handymen: list[ImportHandyman]
+    installations: list[ImportInstallation]
+    ratings: list[ImportRating]
+    surveys: list[ImportSurvey]
+    issues: list[ImportIssue]
+    orders_seed: int = SEED
+
+    def commerce_events(self) -> list[Envelope]:
+        """What the Shopify/ERP integration published over the same days (the commerce simulator's)."""
+        return simulate(self.partner_id, orders=ORDERS, seed=self.orders_seed, until=self.now, days=DAYS)
 
 
-async def _customer(client: httpx.AsyncClient, name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
-    email = plain.replace(" ", ".") + "@example.com"
-    created = await _post(client, "/v1/customers", name=name, email=email, active=name not in _INACTIVE)
-    return str(created["customer_id"])
-
-
-async def _handyman(
-    client: httpx.AsyncClient, rng: random.Random, name: str, availability: str, certifications: list[str]
-) -> str:
-    skills = {category: rng.randint(1, 5) for category in _CATEGORIES}
-    created = await _post(
-        client,
-        "/v1/handymen",
-        name=name,
-        availability=availability,
-        certifications=certifications,
-        skills=skills,
+def demo_history(partner_id: str = DEMO_PARTNER, *, now: datetime, seed: int = SEED) -> DemoHistory:
+    story = _Story(partner_id, now, seed)
+    return DemoHistory(
+        partner_id,
+        now,
+        story.customers,
+        story.handymen,
+        story.installations,
+        story.ratings,
+        story.surveys,
+        story.issues,
+        orders_seed=seed,
     )
-    return str(created["handyman_id"])
 
 
-async def _installation(
-    client: httpx.AsyncClient, rng: random.Random, customer_id: str, device_type: str, when: datetime
-) -> str:
-    sku, unit_price, labour = _CATALOGUE[device_type]
-    quantity = rng.randint(1, 4) if device_type in ("camera", "lighting") else 1
-    created = await _post(
-        client,
-        "/v1/installations",
-        customer_id=customer_id,
-        device_type=device_type,
-        products=[{"sku": sku, "quantity": quantity}],
-        price_cents=unit_price * quantity + labour,
-        scheduled_for=when.isoformat(),
-    )
-    return str(created["installation_id"])
+class _Story:
+    def __init__(self, partner_id: str, now: datetime, seed: int) -> None:
+        self.partner_id, self.now, self.seed = partner_id, now, seed
+        self.rng = random.Random(f"{seed}:{partner_id}")
+        self.today = now.astimezone(ZONE).date()
+        self.customers = [self._customer(number, name) for number, name in enumerate(_CUSTOMERS)]
+        self.handymen = [self._handyman(number, profile) for number, profile in enumerate(_HANDYMEN)]
+        self.installations: list[ImportInstallation] = []
+        self.ratings: list[ImportRating] = []
+        self.surveys: list[ImportSurvey] = []
+        self.issues: list[ImportIssue] = []
+        for days_ago in range(DAYS, -1, -1):
+            day = self.today - timedelta(days=days_ago)
+            for _ in range(self.rng.choice((0, 1, 1, 2, 2, 3) if day.weekday() < 5 else (0, 0, 1))):
+                self._job(day)
+        for number, summary in enumerate(_GENERAL_ISSUES):
+            customer = self.customers[3 + number * 7]
+            reported = self._at(self.today - timedelta(days=20 - 15 * number), 11)
+            self._issue(f"general-{number}", customer.customer_id, None, summary, reported)
+
+    def _id(self, prefix: str, *place: object) -> str:
+        name = ":".join(map(str, (self.seed, self.partner_id, prefix, *place)))
+        return f"{prefix}_{uuid.uuid5(uuid.NAMESPACE_URL, name).hex}"
+
+    def _at(self, day: date, hour: float) -> datetime:
+        return datetime.combine(day, time(), ZONE) + timedelta(hours=hour)
+
+    def _customer(self, number: int, name: str) -> ImportCustomer:
+        plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+        return ImportCustomer(
+            partner_id=self.partner_id,
+            customer_id=self._id("cus", number),
+            name=name,
+            email=plain.replace(" ", ".") + "@example.com",
+            active=name not in _INACTIVE,
+            registered_at=self._at(self.today - timedelta(days=DAYS + 12 - 2 * number), 10 + number % 7),
+        )
+
+    def _handyman(self, number: int, profile: _Technician) -> ImportHandyman:
+        return ImportHandyman(
+            partner_id=self.partner_id,
+            handyman_id=self._id("hdm", number),
+            name=profile.name,
+            availability=Availability.AVAILABLE,
+            certifications=profile.certifications,
+            skills=profile.skills,
+            registered_at=self._at(self.today - timedelta(days=DAYS + 20), 9 + number),
+            availability_changes=tuple(
+                (self._at(self.today - timedelta(days=days_ago), 8), availability)
+                for days_ago, availability in profile.availability
+                if self._at(self.today - timedelta(days=days_ago), 8) <= self.now
+            ),
+        )
+
+    def _job(self, day: date) -> None:
+        rng, number = self.rng, len(self.installations)
+        created = self._at(day, rng.uniform(8, 18))
+        device = rng.choices(list(_CATALOGUE), weights=[entry[4] for entry in _CATALOGUE.values()])[0]
+        sku, unit_price, labour, minutes, _ = _CATALOGUE[device]
+        quantity = rng.randint(1, 4) if device in (DeviceType.CAMERA, DeviceType.LIGHTING) else 1
+        products = [ProductLine(sku=sku, quantity=quantity)]
+        price = unit_price * quantity + labour
+        if rng.random() < 0.2:  # a second product on the same visit
+            extra_sku, extra_price, *_ = _CATALOGUE[rng.choice([d for d in _CATALOGUE if d != device])]
+            products.append(ProductLine(sku=extra_sku, quantity=1))
+            price += extra_price
+        visit_day = day + timedelta(days=rng.randint(1, 6))
+        while visit_day.weekday() >= 5:
+            visit_day += timedelta(days=1)
+        visit = self._at(visit_day, rng.choice((8, 8.5, 9, 10, 11, 13.5, 14, 15, 16)))
+        customer = rng.choice([c for c in self.customers if c.active and c.registered_at < created])
+        technician = self._technician(device, visit)
+        assigned = max(visit - timedelta(minutes=rng.randint(15, 240)), created + timedelta(minutes=10))
+        started = visit + timedelta(minutes=rng.randint(-10, 25))
+        completed = started + timedelta(minutes=rng.randint(*minutes))
+        approved = completed + timedelta(minutes=rng.choice((45, 90, 180, 600, 1_500, 2_900, 4_300)))
+        statuses = [
+            (started, Status.IN_PROGRESS),
+            (completed, Status.WORK_COMPLETED),
+            (approved, Status.CUSTOMER_APPROVED),
+        ]
+        outcome = rng.random()
+        if outcome < 0.06:  # called off before the visit
+            cancelled = created + (visit - created) * rng.uniform(0.2, 0.9)
+            statuses = [(cancelled, Status.CANCELLED)]
+            assigned = min(assigned, cancelled - timedelta(hours=1))
+        elif outcome < 0.1:  # the customer never answered
+            statuses = statuses[:2]
+        if self.now - timedelta(days=2) < started <= self.now and rng.random() < 0.5:
+            statuses = statuses[:1]  # a visit that runs over several days
+        if created > self.now:
+            return
+        installation_id = self._id("ins", number)
+        handyman = self.handymen[technician]
+        steps = [(at, status) for at, status in statuses if at <= self.now]
+        self.installations.append(
+            ImportInstallation(
+                partner_id=self.partner_id,
+                installation_id=installation_id,
+                customer_id=customer.customer_id,
+                device_type=device,
+                products=products,
+                price_cents=price,
+                scheduled_for=visit,
+                created_at=created,
+                assignments=((assigned, handyman.handyman_id),) if assigned <= self.now else (),
+                statuses=tuple(steps),
+            )
+        )
+        self._feedback(installation_id, customer.customer_id, device, _HANDYMEN[technician], steps)
+
+    def _technician(self, device: DeviceType, visit: datetime) -> int:
+        """Handymen with the skill are asked more often; nobody works while off duty."""
+        candidates = [
+            number
+            for number, profile in enumerate(_HANDYMEN)
+            if not any(
+                availability is Availability.OFF_DUTY
+                and visit >= self._at(self.today - timedelta(days=days_ago), 0)
+                for days_ago, availability in profile.availability
+            )
+        ]
+        weights = [_HANDYMEN[number].skills[device.value] ** 2 for number in candidates]
+        return self.rng.choices(candidates, weights=weights)[0]
+
+    def _feedback(
+        self,
+        installation_id: str,
+        customer_id: str,
+        device: DeviceType,
+        technician: _Technician,
+        steps: list[tuple[datetime, Status]],
+    ) -> None:
+        rng, reached = self.rng, {status: at for at, status in steps}
+        approved, completed = reached.get(Status.CUSTOMER_APPROVED), reached.get(Status.WORK_COMPLETED)
+        stars = max(1, min(5, round(rng.gauss(technician.stars, 1.0))))
+        rated = None if approved is None else approved + timedelta(minutes=rng.randint(10, 1_800))
+        if rated is not None and rated <= self.now and rng.random() < 0.75:
+            comment = rng.choice(_STAR_COMMENTS[stars]) if rng.random() < 0.6 else None
+            self.ratings.append(
+                ImportRating(
+                    partner_id=self.partner_id,
+                    rating_id=self._id("rat", installation_id),
+                    installation_id=installation_id,
+                    stars=stars,
+                    comment=comment,
+                    submitted_at=rated,
+                )
+            )
+        finished = approved or completed  # the survey goes out at 10:00 the next day
+        sent = None if finished is None else self._at(_next_day(finished), 10)
+        if sent is not None and sent <= self.now and rng.random() < 0.85:
+            answered = sent + timedelta(minutes=rng.randint(30, 5_000))
+            score = rng.choices(range(11), weights=(1, 0, 1, 1, 1, 2, 3, 6, 10, 14, 14))[0]
+            comment = rng.choice(_NPS_COMMENTS) if rng.random() < 0.3 else None
+            answer = PastAnswer(nps_score=score, comment=comment, answered_at=answered)
+            self.surveys.append(
+                ImportSurvey(
+                    partner_id=self.partner_id,
+                    survey_id=self._id("svy", installation_id),
+                    customer_id=customer_id,
+                    installation_id=installation_id,
+                    sent_at=sent,
+                    answer=answer if answered <= self.now and rng.random() < 0.75 else None,
+                )
+            )
+        if completed is not None and rng.random() < 0.18:
+            reported = completed + timedelta(hours=rng.randint(20, 300))
+            self._issue(installation_id, customer_id, installation_id, _ISSUES[device], reported)
+
+    def _issue(
+        self, place: str, customer_id: str, installation_id: str | None, summary: str, reported: datetime
+    ) -> None:
+        if reported > self.now:
+            return
+        resolved = reported + timedelta(minutes=self.rng.randint(120, 6_000))
+        self.issues.append(
+            ImportIssue(
+                partner_id=self.partner_id,
+                issue_id=self._id("iss", place),
+                customer_id=customer_id,
+                installation_id=installation_id,
+                summary=summary,
+                reported_at=reported,
+                resolved_at=resolved if resolved <= self.now and self.rng.random() < 0.85 else None,
+            )
+        )
 
 
-async def _post(client: httpx.AsyncClient, path: str, **body: Any) -> dict[str, Any]:
-    response = await client.post(path, json=body)
-    if response.is_error:
-        raise DemoDataRejected(f"POST {path} answered {response.status_code}: {response.text}")
-    answer: dict[str, Any] = response.json()
-    return answer
+def _next_day(moment: datetime) -> date:
+    return moment.astimezone(ZONE).date() + timedelta(days=1)

@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,8 @@ from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.inbox import forget_positions
 from heyzack_shared.kafka import create_topics
 from heyzack_shared.outbox import mark_all_unsent
-from heyzack_stack.commerce import publish_orders
-from heyzack_stack.demo import DEMO_PARTNER, DemoDataRejected, load_demo
-from heyzack_stack.demo_followups import apply_some_credit, rate_installations
+from heyzack_stack.demo import DEMO_PARTNER, demo_history
+from heyzack_stack.demo_loader import DemoDataRejected, load_demo
 from heyzack_stack.infra import (
     Endpoints,
     InfrastructureError,
@@ -44,8 +44,6 @@ from heyzack_stack.services import (
 # deploy/heyzack_stack/run.py -> the repository root: the workspace installs this package editable.
 STATE_DIR = Path(__file__).resolve().parents[2] / ".state"
 KAFKA_PORT = 9092
-DEMO_ORDERS = 25
-DEMO_ORDERS_SEED = 20261125
 DEMO_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 
 
@@ -84,7 +82,7 @@ async def run_platform(state_dir: Path) -> None:
                 subject="demo-user",
                 ttl=DEMO_TOKEN_TTL_SECONDS,
             )
-            await _load_demo_once(state_dir, token, endpoints.kafka_bootstrap)
+            await _load_demo(state_dir, token, endpoints.kafka_bootstrap, database_urls)
             _announce(token, state_dir)
             raise await first_failure()
 
@@ -136,25 +134,28 @@ def _jwt_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-async def _load_demo_once(state_dir: Path, token: str, kafka_bootstrap: str) -> None:
-    marker = state_dir / "demo-loaded"
-    if marker.exists():
+async def _load_demo(
+    state_dir: Path, token: str, kafka_bootstrap: str, database_urls: dict[str, str]
+) -> None:
+    """Load the demo history as of its first load, on every start: records already there are skipped, and
+    the commerce events, which only the (in-memory) broker kept, are published again."""
+    if (state_dir / "demo-loaded").exists():  # written by versions before the demo history
+        _say("the demo data of an earlier version is loaded; `make clean` for the current demo")
         return
-    _say(f"loading demo data for {DEMO_PARTNER}…")
+    anchor_file = state_dir / "demo-anchor"
+    if not anchor_file.exists():
+        anchor_file.write_text(datetime.now(UTC).isoformat() + "\n")
+    anchor = datetime.fromisoformat(anchor_file.read_text().strip())
+    _say(f"loading the demo history of {DEMO_PARTNER} as of {anchor:%Y-%m-%d %H:%M} UTC…")
     headers = {"Authorization": f"Bearer {token}"}
-
-    def client(name: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=service(name).url, headers=headers, timeout=30)
-
-    async with client("installations") as installations:
-        approved = await load_demo(installations)
-    events = await publish_orders(kafka_bootstrap, DEMO_PARTNER, orders=DEMO_ORDERS, seed=DEMO_ORDERS_SEED)
-    _say(f"commerce: {len(events)} simulated Shopify/ERP events published")
-    async with client("ratings") as ratings:
-        await rate_installations(ratings, approved, _say)
-    async with client("credits") as credits:
-        await apply_some_credit(credits, _say)
-    marker.write_text(DEMO_PARTNER + "\n")
+    async with httpx.AsyncClient(base_url=service("credits").url, headers=headers, timeout=30) as credits:
+        await load_demo(
+            demo_history(DEMO_PARTNER, now=anchor),
+            databases=database_urls,
+            kafka_bootstrap=kafka_bootstrap,
+            credits=credits,
+            say=_say,
+        )
 
 
 def _announce(token: str, state_dir: Path) -> None:

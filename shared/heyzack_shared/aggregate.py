@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from heyzack_shared.envelope import Envelope, EventData
-from heyzack_shared.errors import NotFound
+from heyzack_shared.errors import Invalid, NotFound
 
 E = TypeVar("E", bound=Envelope)
 T = TypeVar("T")
@@ -35,6 +36,15 @@ class Aggregate:
             data=data,
             occurred_at=at,
         )
+
+
+def ensure_chronological(*moments: datetime, until: datetime) -> None:
+    """The moments of an imported record: in the order given, none after `until` (history has happened)."""
+    for earlier, later in itertools.pairwise(moments):
+        if later < earlier:
+            raise Invalid(f"{later.isoformat()} comes before {earlier.isoformat()}: moments must be in order")
+    if moments and max(moments) > until:
+        raise Invalid(f"{max(moments).isoformat()} is in the future: only the past can be imported")
 
 
 def found(entity: T | None, kind: str, entity_id: str) -> T:

@@ -2,7 +2,8 @@
 
 Every mutating method changes the entity and returns the event recording the change, stamped with the
 entity's next `aggregate_version` (so `version` is always that of the entity's last event). A method that
-would change nothing returns None and emits nothing.
+would change nothing returns None and emits nothing. A new entity's id is generated, unless an import
+(`history.py`) gives the id its record already has.
 """
 
 from __future__ import annotations
@@ -62,9 +63,18 @@ class Customer(Aggregate):
 
     @classmethod
     def register(
-        cls, partner_id: str, *, name: str, email: str, active: bool, at: datetime
+        cls,
+        partner_id: str,
+        *,
+        name: str,
+        email: str,
+        active: bool,
+        at: datetime,
+        customer_id: str | None = None,
     ) -> tuple[Customer, events.CustomerRegistered]:
-        customer = cls(partner_id=partner_id, id=new_id("cus"), name=name, email=email, active=active)
+        customer = cls(
+            partner_id=partner_id, id=customer_id or new_id("cus"), name=name, email=email, active=active
+        )
         data = events.CustomerRegisteredData(customer_id=customer.id, name=name, email=email, active=active)
         return customer, customer._record(events.CustomerRegistered, data, at)
 
@@ -105,10 +115,11 @@ class Handyman(Aggregate):
         certifications: list[str],
         skills: dict[str, int],
         at: datetime,
+        handyman_id: str | None = None,
     ) -> tuple[Handyman, events.HandymanRegistered]:
         handyman = cls(
             partner_id=partner_id,
-            id=new_id("hdm"),
+            id=handyman_id or new_id("hdm"),
             name=name,
             availability=availability,
             certifications=certifications,
@@ -167,13 +178,14 @@ class Installation(Aggregate):
         price_cents: int,
         scheduled_for: datetime,
         at: datetime,
+        installation_id: str | None = None,
     ) -> tuple[Installation, events.InstallationCreated]:
         """A new job for an active customer; `scheduled_for` is kept (and published) in UTC."""
         customer.ensure_active()
         scheduled_for = scheduled_for.astimezone(UTC)
         installation = cls(
             partner_id=customer.partner_id,
-            id=new_id("ins"),
+            id=installation_id or new_id("ins"),
             customer_id=customer.id,
             device_type=device_type,
             products=products,

@@ -2,7 +2,8 @@
 
 Every mutating method changes the entity and returns the event recording the change, stamped with the
 entity's next `aggregate_version`. A rating is one event (version 1); a survey and an issue have two
-(sent/reported = 1, answered/resolved = 2).
+(sent/reported = 1, answered/resolved = 2). A new entity's id is generated, unless an import (`history.py`)
+gives the id its record already has.
 """
 
 from __future__ import annotations
@@ -128,7 +129,13 @@ class Rating(Aggregate):
 
     @classmethod
     def submit(
-        cls, installation: KnownInstallation, *, stars: int, comment: str | None, at: datetime
+        cls,
+        installation: KnownInstallation,
+        *,
+        stars: int,
+        comment: str | None,
+        at: datetime,
+        rating_id: str | None = None,
     ) -> tuple[Rating, events.RatingSubmitted]:
         """Rate an approved installation. "At most one per installation" depends on the other ratings:
         the repository enforces it with a unique constraint."""
@@ -137,7 +144,7 @@ class Rating(Aggregate):
         customer_id, device_type = installation.ensure_rateable()
         rating = cls(
             partner_id=installation.partner_id,
-            id=new_id("rat"),
+            id=rating_id or new_id("rat"),
             installation_id=installation.installation_id,
             customer_id=customer_id,
             handyman_id=installation.handyman_id,
@@ -168,11 +175,17 @@ class Survey(Aggregate):
 
     @classmethod
     def send(
-        cls, partner_id: str, *, customer_id: str, installation_id: str | None, at: datetime
+        cls,
+        partner_id: str,
+        *,
+        customer_id: str,
+        installation_id: str | None,
+        at: datetime,
+        survey_id: str | None = None,
     ) -> tuple[Survey, events.SurveySent]:
         survey = cls(
             partner_id=partner_id,
-            id=new_id("svy"),
+            id=survey_id or new_id("svy"),
             customer_id=customer_id,
             installation_id=installation_id,
             sent_at=at,
@@ -202,11 +215,18 @@ class Issue(Aggregate):
 
     @classmethod
     def report(
-        cls, partner_id: str, *, customer_id: str, installation_id: str | None, summary: str, at: datetime
+        cls,
+        partner_id: str,
+        *,
+        customer_id: str,
+        installation_id: str | None,
+        summary: str,
+        at: datetime,
+        issue_id: str | None = None,
     ) -> tuple[Issue, events.IssueReported]:
         issue = cls(
             partner_id=partner_id,
-            id=new_id("iss"),
+            id=issue_id or new_id("iss"),
             customer_id=customer_id,
             installation_id=installation_id,
             summary=summary,
