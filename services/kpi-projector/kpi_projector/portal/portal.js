@@ -188,7 +188,7 @@
     if (value === null || value === undefined) return "—";
     if (typeof value !== "number") return String(value);
     if (key.endsWith("_cents")) return euros(value);
-    if (key.endsWith("_rate")) return `${(value * 100).toFixed(1)}%`;
+    if (key.endsWith("_rate") || key === "rate") return `${(value * 100).toFixed(1)}%`;
     if (key.endsWith("_minutes")) {
       if (value >= 90) return `${(value / 60).toFixed(1)} h`;
       return `${Math.round(value)} min`;
@@ -198,16 +198,24 @@
     return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(2);
   }
 
-  function change(value, previous) {
+  // Figures where a rise is bad news: their arrows keep pointing the way the number went, coloured as news.
+  const LOWER_IS_BETTER = new Set([
+    "avg_job_duration_minutes", "pending_backlog", "avg_response_minutes", "unpaid_cents", "skus_low_stock",
+  ]);
+
+  // The change against the previous period: relative for amounts and counts, in points for rates.
+  function change(key, value, previous) {
     if (typeof value !== "number" || typeof previous !== "number") return { text: "no previous data", dir: "flat" };
-    if (previous === 0) {
-      if (value === 0) return { text: "no change", dir: "flat" };
-      return { text: "▲ new vs previous period", dir: "up" };
-    }
-    const percent = ((value - previous) / Math.abs(previous)) * 100;
-    if (Math.abs(percent) < 0.05) return { text: "no change", dir: "flat" };
-    const arrow = percent > 0 ? "▲" : "▼";
-    return { text: `${arrow} ${Math.abs(percent).toFixed(1)}% vs previous period`, dir: percent > 0 ? "up" : "down" };
+    const rate = key.endsWith("_rate");
+    const delta = rate ? (value - previous) * 100 : previous === 0 ? null : ((value - previous) / Math.abs(previous)) * 100;
+    if (delta === null && value === 0) return { text: "no change", dir: "flat" };
+    if (delta !== null && Math.abs(delta) < 0.05) return { text: "no change", dir: "flat" };
+    const rose = delta === null ? value > 0 : delta > 0;
+    const news = rose !== LOWER_IS_BETTER.has(key) ? "up" : "down";
+    const arrow = rose ? "▲" : "▼";
+    if (delta === null) return { text: `${arrow} new vs previous period`, dir: news };
+    const amount = rate ? `${Math.abs(delta).toFixed(1)} pp` : `${Math.abs(delta).toFixed(1)}%`;
+    return { text: `${arrow} ${amount} vs previous period`, dir: news };
   }
 
   function label(key) {
@@ -620,7 +628,7 @@
       el("span", { "data-role": "fresh", text: freshness(report.as_of) }));
     const summary = el("div", { class: "summary" });
     for (const [key, figure] of Object.entries(report.summary || {})) {
-      const delta = change(figure.value, figure.previous);
+      const delta = change(key, figure.value, figure.previous);
       summary.append(el("div", { class: "card figure", "data-figure": key },
         el("h3", { text: label(key) }),
         el("p", { class: "value", text: formatFigure(key, figure.value) }),
@@ -673,7 +681,8 @@
   }
 
   function table(rows, name) {
-    const columns = Object.keys(rows[0]);
+    // Internal ids (long, meaningless to a partner) only where nothing names the row; exports keep them.
+    const columns = Object.keys(rows[0]).filter((c) => !(c.endsWith("_id") && "name" in rows[0]));
     const numeric = (c) => rows.every((r) => r[c] === null || typeof r[c] === "number");
     const wrapper = el("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": `${label(name)} table` });
     const head = el("tr", {}, ...columns.map((c) => el("th", { scope: "col", class: numeric(c) ? "num" : null, text: label(c) })));
