@@ -363,15 +363,25 @@ class AggregateChange:
 
     def absorb(self, other: AggregateChange) -> None:
         """Take in another change of the same aggregate: per field, the value of the higher version wins."""
-        versions = self.field_versions
+        versions, fields = self.field_versions, self.fields
         if versions is None:
-            versions = self.field_versions = dict.fromkeys(self.fields, self.version)
-        for name, value in other.fields.items():
-            version = other.version_of(name)
-            if version > versions.get(name, 0):
-                self.fields[name] = value
-                versions[name] = version
-        self.version = max(self.version, other.version)
+            versions = self.field_versions = dict.fromkeys(fields, self.version)
+        known = versions.get
+        other_versions = other.field_versions
+        if other_versions is None:  # one event: every field at its version (the usual case)
+            version = other.version
+            for name, value in other.fields.items():
+                if version > known(name, 0):
+                    fields[name] = value
+                    versions[name] = version
+        else:
+            for name, value in other.fields.items():
+                version = other_versions[name]
+                if version > known(name, 0):
+                    fields[name] = value
+                    versions[name] = version
+        if other.version > self.version:
+            self.version = other.version
 
 
 Projection = Callable[[Any, ZoneInfo], AggregateChange]

@@ -58,6 +58,78 @@ end
 if ARGV[4] == 'hash+fields' then
   return {redis.call('HGETALL', prefix .. ARGV[5]), redis.call('HMGET', prefix .. ARGV[6], unpack(ARGV, 7))}
 end
+if ARGV[4] == 'counters' then
+  -- ARGV[5]: cjson [names, counter hashes, text hashes]. One JSON text back (a bulk string is far cheaper to
+  -- decode than thousands of RESP items): an array of objects, a counter hash's values as JSON integers
+  -- (HINCRBY wrote them), a text hash's as strings. With names, a counter hash keeps only the fields `name`
+  -- and `name:...` of each name.
+  local request = cjson.decode(ARGV[5])
+  local names, every = {}, true
+  for _, name in ipairs(request[1]) do names[name], every = true, false end
+  local function wanted(field)
+    if every or names[field] then return true end
+    local from = 1
+    while true do
+      local at = string.find(field, ':', from, true)
+      if not at then return false end
+      if names[string.sub(field, 1, at - 1)] then return true end
+      from = at + 1
+    end
+  end
+  -- Days share their counter names: each name is judged and encoded once (`false`: not wanted).
+  local encode, objects, heads = cjson.encode, {}, {}
+  for _, family in ipairs(request[2]) do
+    local flat, members = redis.call('HGETALL', prefix .. family), {}
+    for i = 1, #flat, 2 do
+      local field = flat[i]
+      local head = heads[field]
+      if head == nil then
+        head = wanted(field) and encode(field) .. ':'
+        heads[field] = head
+      end
+      if head then members[#members + 1] = head .. flat[i + 1] end
+    end
+    objects[#objects + 1] = '{' .. table.concat(members, ',') .. '}'
+  end
+  for _, family in ipairs(request[3]) do
+    local flat, members = redis.call('HGETALL', prefix .. family), {}
+    for i = 1, #flat, 2 do members[#members + 1] = encode(flat[i]) .. ':' .. encode(flat[i + 1]) end
+    objects[#objects + 1] = '{' .. table.concat(members, ',') .. '}'
+  end
+  return '[' .. table.concat(objects, ',') .. ']'
+end
+if ARGV[4] == 'indexed' then
+  -- ARGV[5]: the counters hash; ARGV[6]: an index's counter prefix; ARGV[7]: the aggregates' family prefix;
+  -- ARGV[8...]: more aggregate ids. One JSON object back: each id whose index counter is > 0, and each
+  -- of ARGV[8...], -> its fields (the versions `v`, `v:<field>` left out).
+  local ids, seen, index = {}, {}, ARGV[6]
+  local function add(id)
+    if not seen[id] then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+  local counters = redis.call('HGETALL', prefix .. ARGV[5])
+  for i = 1, #counters, 2 do
+    local name = counters[i]
+    if string.sub(name, 1, #index) == index and tonumber(counters[i + 1]) > 0 then
+      add(string.sub(name, #index + 1))
+    end
+  end
+  for i = 8, #ARGV do add(ARGV[i]) end
+  local encode, members = cjson.encode, {}
+  for _, id in ipairs(ids) do
+    local flat, fields = redis.call('HGETALL', prefix .. ARGV[7] .. id), {}
+    for i = 1, #flat, 2 do
+      local field = flat[i]
+      if field ~= 'v' and string.sub(field, 1, 2) ~= 'v:' then
+        fields[#fields + 1] = encode(field) .. ':' .. encode(flat[i + 1])
+      end
+    end
+    members[#members + 1] = encode(id) .. ':{' .. table.concat(fields, ',') .. '}'
+  end
+  return '{' .. table.concat(members, ',') .. '}'
+end
 return redis.call('HMGET', prefix .. ARGV[5], unpack(ARGV, 6))
 """
 _COUNTED: Final = {
@@ -68,16 +140,13 @@ _DAY_COUNTERS: Final = {
     kind: [
         list(dict.fromkeys(field for spec in specs for field in spec.depends_on)),
         [
-            [
-                spec.day,
-                spec.name,
-                list(spec.keyed_by),
-                list(spec.requires),
-                list(spec.amount or ()) or False,
-                list(dict.fromkeys(spec.depends_on)),
-            ]
+            [spec.day, spec.name, list(spec.keyed_by), list(spec.requires), list(spec.amount or ()) or False]
             for spec in specs
         ],
+        {  # field -> the (1-based) indexes of the counters depending on it
+            field: [index for index, spec in enumerate(specs, 1) if field in spec.depends_on]
+            for field in dict.fromkeys(field for spec in specs for field in spec.depends_on)
+        },
     ]
     for kind, specs in DAY_COUNTERS.items()
 }
@@ -190,7 +259,7 @@ class ProjectionStore:
             _DAY_COUNTERS,
         ]
         keys = [self._keys.positions(self.generation), self._keys.progress(self.generation)]
-        text = orjson.dumps(payload).decode()
+        text = orjson.dumps(payload)  # bytes: sent as they are, no copy decoded and encoded again
         await self.flush()
         await self._script.submit(keys, [text])
         self._landing = latest
@@ -207,21 +276,29 @@ class ProjectionStore:
         await self._script.close()
 
     def _partners(self, changes: Iterable[AggregateChange]) -> list[list[Any]]:
-        """The changes grouped per partner, as apply_batch.lua takes them."""
+        """The changes grouped per partner, as apply_batch.lua takes them: an aggregate's key is its partner's
+        prefix and `<kind>:<id>`, and only the fields set at another version than the change's carry theirs
+        (a smaller argument for the script to decode)."""
         key, generation = self._keys.partner, self.generation
         partners: dict[str, list[list[Any]]] = {}
         for change in changes:
-            partner_id, kind = change.partner_id, change.kind
-            versions = change.field_versions or change.version
-            aggregate_key = key(generation, partner_id, f"agg:{kind}:{change.aggregate_id}")
-            aggregate: list[Any] = [aggregate_key, kind, change.version, change.fields, versions]
-            partners.setdefault(partner_id, []).append(aggregate)
+            version, versions = change.version, change.field_versions
+            aggregate: list[Any] = [change.aggregate_id, change.kind, version, change.fields]
+            if versions is not None:
+                other = {name: v for name, v in versions.items() if v != version}
+                if other:
+                    aggregate.append(other)
+            aggregates = partners.get(change.partner_id)
+            if aggregates is None:
+                aggregates = partners[change.partner_id] = []
+            aggregates.append(aggregate)
         return [
             [
                 key(generation, partner_id, "kpi"),
                 aggregates,
                 key(generation, partner_id, _DAY),
                 self._keys.changes(partner_id),
+                key(generation, partner_id, "agg:"),
             ]
             for partner_id, aggregates in partners.items()
         ]
@@ -266,36 +343,26 @@ class ReadModels:
         values = await self._live(partner_id, "fields", f"agg:{kind}:{aggregate_id}", *fields)
         return dict(zip(fields, values, strict=True))
 
-    async def day_counters(self, partner_id: str, days: Sequence[date]) -> dict[date, dict[str, int]]:
+    async def day_counters(
+        self, partner_id: str, days: Sequence[date], names: Collection[str] = ()
+    ) -> dict[date, dict[str, int]]:
         """The partner's day counters (`projections.DayCounter` names) of each of `days`, in one round trip of
-        one generation; a day without any is an empty dict."""
-        hashes = await self._live(partner_id, "hashes", *(_DAY + day.isoformat() for day in days))
-        return {
-            day: {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
-            for day, flat in zip(days, hashes, strict=True)
-        }
+        one generation; a day without any is an empty dict. With `names`, only the counters of those names
+        (each also keyed: `<name>:<key>...`), which is all a report tab reads: less to send and to decode."""
+        hashes = await self._counters(partner_id, names, [_DAY + day.isoformat() for day in days])
+        return dict(zip(days, hashes, strict=True))
 
     async def indexed_aggregates(
         self, partner_id: str, kind: str, field: str, also: Iterable[str] = ()
     ) -> dict[str, dict[str, str]]:
         """Every stored field of each aggregate of `kind` whose counted `field` holds its own id (the index
-        `counter(kind, field, id)`), plus the aggregates `also`: id → fields (empty when none is stored).
-        Two round trips (the index, then the aggregates): a generation switch between them is harmless."""
-        prefix = counter_prefix(kind, field)
-        counters = await self.dashboard_counters(partner_id)
-        ids = [name[len(prefix) :] for name, n in counters.items() if n > 0 and name.startswith(prefix)]
-        ids = sorted({*ids, *also})
-        if not ids:
-            return {}
-        hashes = await self._live(partner_id, "hashes", *(f"agg:{kind}:{i}" for i in ids))
-        return {
-            aggregate_id: {
-                flat[i]: flat[i + 1]
-                for i in range(0, len(flat), 2)
-                if flat[i] != "v" and not flat[i].startswith("v:")
-            }
-            for aggregate_id, flat in zip(ids, hashes, strict=True)
-        }
+        `counter(kind, field, id)`), plus the aggregates `also`: id → fields (empty when none is stored), by
+        id. One round trip of one generation (the index and the aggregates read in one script call)."""
+        reply = await self._live(
+            partner_id, "indexed", "kpi", counter_prefix(kind, field), f"agg:{kind}:", *also
+        )
+        aggregates: dict[str, dict[str, str]] = orjson.loads(reply)
+        return {aggregate_id: aggregates[aggregate_id] for aggregate_id in sorted(aggregates)}
 
     async def report_inputs(
         self,
@@ -303,28 +370,41 @@ class ReadModels:
         days: Sequence[date],
         buckets: Sequence[str] = (),
         aggregates: Sequence[tuple[str, str]] = (),
+        names: Collection[str] = (),
     ) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]], list[dict[str, str]]]:
         """In one round trip of one generation: the day counters of `days`, the counters of the other buckets
-        `buckets` (e.g. `projections.ALL_TIME`) and all fields of the aggregates `(kind, id)`."""
+        `buckets` (e.g. `projections.ALL_TIME`) and all fields of the aggregates `(kind, id)`. With `names`,
+        only the counters of those names (as `day_counters`)."""
         families = [
             *(_DAY + day.isoformat() for day in days),
             *(_DAY + bucket for bucket in buckets),
-            *(f"agg:{kind}:{aggregate_id}" for kind, aggregate_id in aggregates),
         ]
-        hashes = await self._live(partner_id, "hashes", *families)
-        pairs = [{flat[i]: flat[i + 1] for i in range(0, len(flat), 2)} for flat in hashes]
-        counters = [
-            {name: int(value) for name, value in pair.items()} for pair in pairs[: len(days) + len(buckets)]
-        ]
+        hashes = await self._counters(
+            partner_id,
+            names,
+            families,
+            [f"agg:{kind}:{aggregate_id}" for kind, aggregate_id in aggregates],
+        )
         return (
-            dict(zip(days, counters[: len(days)], strict=True)),
-            dict(zip(buckets, counters[len(days) :], strict=True)),
-            pairs[len(days) + len(buckets) :],
+            dict(zip(days, hashes[: len(days)], strict=True)),
+            dict(zip(buckets, hashes[len(days) : len(families)], strict=True)),
+            hashes[len(families) :],
         )
 
-    async def _live(self, partner_id: str, *command: str) -> list[Any]:
+    async def _counters(
+        self, partner_id: str, names: Collection[str], counters: list[str], texts: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The hashes `counters` (their values as integers; only the fields of `names` when given), then the
+        hashes `texts` (values as texts), in one round trip of one generation, as one JSON text."""
+        request = orjson.dumps([list(names), counters, texts or []]).decode()
+        reply = await self._live(partner_id, "counters", request)
+        hashes: list[dict[str, Any]] = orjson.loads(reply)
+        return hashes
+
+    async def _live(self, partner_id: str, *command: str) -> Any:
+        """`_READ_LIVE`'s reply to `command` on the live generation: a list, or the `counters` JSON text."""
         before, after = self._keys.partner("\0", partner_id, "").split("\0")
-        result: list[Any] = await self._read_live(
+        result: Any = await self._read_live(
             keys=[self._keys.pointer], args=[before, after, INITIAL_GENERATION, *command]
         )
         return result

@@ -41,9 +41,28 @@ from kpi_projector.projections import (
 )
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
-from kpi_projector.report_models import DayCounters, Figure, PreviousRange, ReportRange, header, keyed, ratio
+from kpi_projector.report_models import (
+    DayCounters,
+    Figure,
+    PreviousRange,
+    ReportRange,
+    by_key,
+    header,
+    ratio,
+    totals,
+)
 
 AGING_BUCKETS: Final = ("current", "1-30", "31-60", "61-90", "over_90")
+FINANCIAL_COUNTERS: Final = (
+    REVENUE_BY_SOURCE,
+    CATEGORY_REVENUE,
+    CATEGORY_COST,
+    COMMISSION_EARNED,
+    ORDER_LEDGER,
+    PAYMENT_LEDGER,
+)
+"""The counters the tab reads, of the days and of the all-time bucket (each with its keys): all it asks
+Redis for."""
 
 
 class FinancialSummary(BaseModel):
@@ -114,10 +133,6 @@ class FinancialReport(BaseModel):
     tables: FinancialTables
 
 
-def _total(counters: DayCounters, days: DateRange, name: str) -> int:
-    return sum(counters.get(day, {}).get(name, 0) for day in days.dates())
-
-
 def aging(all_time: Mapping[str, int], end: dt.date) -> list[AgingRow]:
     """Unpaid balances of the orders placed on or before `end`, net of the payments received by `end`."""
     paid: dict[str, int] = {}
@@ -171,24 +186,25 @@ def financial_report(
 ) -> FinancialReport:
     previous = chosen.previous
 
-    def source(days: DateRange, value: SaleSource) -> int:
-        return _total(counters, days, day_counter(REVENUE_BY_SOURCE, value))
+    def source(sums: Mapping[str, int], value: SaleSource) -> int:
+        return sums.get(day_counter(REVENUE_BY_SOURCE, value), 0)
 
-    def figures(days: DateRange) -> dict[str, int | float | None]:
-        by_source = {value: source(days, value) for value in SaleSource}
-        revenue = sum(keyed(counters, days, CATEGORY_REVENUE).values())
-        cost = sum(keyed(counters, days, CATEGORY_COST).values())
+    def figures(sums: Mapping[str, int], aged: list[AgingRow]) -> dict[str, int | float | None]:
+        by_source = {value: source(sums, value) for value in SaleSource}
+        revenue = sum(by_key(sums, CATEGORY_REVENUE).values())
+        cost = sum(by_key(sums, CATEGORY_COST).values())
         return {
             "revenue_cents": sum(by_source.values()),
             "partner_revenue_cents": by_source[SaleSource.PARTNER_REVENUE],
             "product_sales_cents": by_source[SaleSource.PRODUCT_SALES],
             "service_fees_cents": by_source[SaleSource.SERVICE_FEES],
             "margin_rate": ratio(revenue - cost, revenue),
-            "unpaid_cents": sum(row.unpaid_cents for row in aging(all_time, days.end)),
-            "commission_cents": _total(counters, days, COMMISSION_EARNED),
+            "unpaid_cents": sum(row.unpaid_cents for row in aged),
+            "commission_cents": sums.get(COMMISSION_EARNED, 0),
         }
 
-    current, before = figures(chosen), figures(previous)
+    sums, aged = totals(counters, chosen), aging(all_time, chosen.end)
+    current, before = figures(sums, aged), figures(totals(counters, previous), aging(all_time, previous.end))
     summary = FinancialSummary(
         **{name: Figure(value=current[name], previous=before[name]) for name in current}
     )
@@ -202,7 +218,7 @@ def financial_report(
         for day in chosen.dates()
         for bucket in (counters.get(day, {}),)
     ]
-    revenue, cost = keyed(counters, chosen, CATEGORY_REVENUE), keyed(counters, chosen, CATEGORY_COST)
+    revenue, cost = by_key(sums, CATEGORY_REVENUE), by_key(sums, CATEGORY_COST)
     margins = [
         CategoryMarginRow(
             category=category,
@@ -216,17 +232,17 @@ def financial_report(
     commissions = []
     for month in _months(chosen):
         days = [day for day in chosen.dates() if day.isoformat().startswith(month)]
-        month_days = DateRange(preset=chosen.preset, start=days[0], end=days[-1])
+        month_sums = totals(counters, DateRange(preset=chosen.preset, start=days[0], end=days[-1]))
         total = partner_credits.get(month_revenue(month))
         rate = partner_credits.get(month_rate(month))
         commissions.append(
             CommissionRow(
                 month=month,
-                revenue_cents=sum(source(month_days, value) for value in SaleSource),
+                revenue_cents=sum(source(month_sums, value) for value in SaleSource),
                 month_total_cents=int(total) if total is not None else None,
                 tier=partner_credits.get(month_tier(month)),
                 rate=float(rate) if rate is not None else None,
-                commission_cents=_total(counters, month_days, COMMISSION_EARNED),
+                commission_cents=month_sums.get(COMMISSION_EARNED, 0),
             )
         )
     head = header(partner_id, chosen, now=now, zone=zone)
@@ -239,10 +255,10 @@ def financial_report(
         series=FinancialSeries(daily=daily),
         tables=FinancialTables(
             revenue_by_source=[
-                SourceRow(source=value, revenue_cents=source(chosen, value)) for value in SaleSource
+                SourceRow(source=value, revenue_cents=source(sums, value)) for value in SaleSource
             ],
             margin_by_category=sorted(margins, key=lambda row: (-row.revenue_cents, row.category)),
-            aging=aging(all_time, chosen.end),
+            aging=aged,
             commission_by_month=commissions,
         ),
     )
@@ -254,6 +270,6 @@ async def read_financial(
     """The financial tab, read in one round trip of one generation."""
     days = [*chosen.previous.dates(), *chosen.dates()]
     counters, buckets, (credits,) = await read_models.report_inputs(
-        partner_id, days, [ALL_TIME], [(PARTNER_CREDITS, partner_id)]
+        partner_id, days, [ALL_TIME], [(PARTNER_CREDITS, partner_id)], names=FINANCIAL_COUNTERS
     )
     return financial_report(partner_id, counters, buckets[ALL_TIME], credits, chosen, now=now, zone=zone)

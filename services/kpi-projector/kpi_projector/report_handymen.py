@@ -28,11 +28,28 @@ from kpi_projector.projections import (
     HANDYMAN_STARS,
 )
 from kpi_projector.ranges import DateRange
-from kpi_projector.report_models import DayCounters, Figure, PreviousRange, ReportRange, header, keyed
+from kpi_projector.report_models import (
+    DayCounters,
+    Figure,
+    PreviousRange,
+    ReportRange,
+    by_key,
+    header,
+    totals,
+)
 
 SKILLS: Final = tuple(device.value for device in DeviceType if device is not DeviceType.OTHER)
 """The radar's categories: smart_lock, camera, thermostat, network, alarm, lighting."""
 Profiles = Mapping[str, Mapping[str, str]]
+HANDYMEN_COUNTERS: Final = (
+    HANDYMAN_APPROVED,
+    HANDYMAN_REVENUE,
+    HANDYMAN_RATINGS,
+    HANDYMAN_STARS,
+    HANDYMAN_RESPONSES,
+    HANDYMAN_RESPONSE_SECONDS,
+)
+"""The day counters the tab reads (each with its keys): all it asks Redis for."""
 
 
 class HandymenSummary(BaseModel):
@@ -83,12 +100,13 @@ class HandymenReport(BaseModel):
 
 class _Activity:
     def __init__(self, counters: DayCounters, days: DateRange) -> None:
-        self.approved = keyed(counters, days, HANDYMAN_APPROVED)
-        self.revenue = keyed(counters, days, HANDYMAN_REVENUE)
-        self.ratings = keyed(counters, days, HANDYMAN_RATINGS)
-        self.stars = keyed(counters, days, HANDYMAN_STARS)
-        self.responses = keyed(counters, days, HANDYMAN_RESPONSES)
-        self.response_seconds = keyed(counters, days, HANDYMAN_RESPONSE_SECONDS)
+        sums = totals(counters, days)
+        self.approved = by_key(sums, HANDYMAN_APPROVED)
+        self.revenue = by_key(sums, HANDYMAN_REVENUE)
+        self.ratings = by_key(sums, HANDYMAN_RATINGS)
+        self.stars = by_key(sums, HANDYMAN_STARS)
+        self.responses = by_key(sums, HANDYMAN_RESPONSES)
+        self.response_seconds = by_key(sums, HANDYMAN_RESPONSE_SECONDS)
 
     def handymen(self) -> set[str]:
         active = (self.approved, self.ratings, self.responses)

@@ -37,11 +37,24 @@ from kpi_projector.report_models import (
     Figure,
     PreviousRange,
     ReportRange,
+    by_key,
     header,
-    keyed,
+    totals,
 )
 
 DEFAULT_LOW_STOCK_THRESHOLD: Final = 5
+INVENTORY_COUNTERS: Final = (
+    ORDERS_PLACED,
+    ORDERS_UNITS,
+    SKU_UNITS,
+    INSTALLATIONS_CREATED,
+    INSTALLATIONS_SKU,
+    INSTALLATIONS_SKU_UNITS,
+    STOCK_PRODUCT,
+    STOCK_ON_HAND,
+)
+"""The counters the tab reads, of the days and of the all-time bucket (each with its keys): all it asks
+Redis for (the all-time bucket also holds the financial ledgers, one counter per order and payment)."""
 
 
 class InventorySummary(BaseModel):
@@ -125,10 +138,6 @@ def stock_levels(all_time: Mapping[str, int], threshold: int) -> list[StockRow]:
     return sorted(rows, key=lambda row: (not row.low, row.sku))
 
 
-def _total(counters: DayCounters, days: DateRange, name: str) -> int:
-    return sum(counters.get(day, {}).get(name, 0) for day in days.dates())
-
-
 def inventory_report(
     partner_id: str,
     counters: DayCounters,
@@ -142,13 +151,10 @@ def inventory_report(
     previous = chosen.previous
     stock = stock_levels(all_time, low_stock_threshold)
     names = {row.sku: row.name for row in stock}
+    sums, before = totals(counters, chosen), totals(counters, previous)
     summary = InventorySummary(
-        orders=Figure(
-            value=_total(counters, chosen, ORDERS_PLACED), previous=_total(counters, previous, ORDERS_PLACED)
-        ),
-        units_sold=Figure(
-            value=_total(counters, chosen, ORDERS_UNITS), previous=_total(counters, previous, ORDERS_UNITS)
-        ),
+        orders=Figure(value=sums.get(ORDERS_PLACED, 0), previous=before.get(ORDERS_PLACED, 0)),
+        units_sold=Figure(value=sums.get(ORDERS_UNITS, 0), previous=before.get(ORDERS_UNITS, 0)),
         skus_low_stock=Figure(value=sum(row.low for row in stock), previous=None),
     )
     daily = [
@@ -159,14 +165,14 @@ def inventory_report(
         )
         for day in chosen.dates()
     ]
-    units = keyed(counters, chosen, SKU_UNITS)
+    units = by_key(sums, SKU_UNITS)
     units_rows = [SkuUnitsRow(sku=sku, name=names.get(sku), units=n) for sku, n in units.items() if n]
-    devices = keyed(counters, chosen, INSTALLATIONS_CREATED)
+    devices = by_key(sums, INSTALLATIONS_CREATED)
     device_rows = [
         DeviceTypeUsageRow(device_type=device, installations=n) for device, n in devices.items() if n
     ]
-    sku_installations = keyed(counters, chosen, INSTALLATIONS_SKU)
-    sku_units = keyed(counters, chosen, INSTALLATIONS_SKU_UNITS)
+    sku_installations = by_key(sums, INSTALLATIONS_SKU)
+    sku_units = by_key(sums, INSTALLATIONS_SKU_UNITS)
     usage_rows = [
         SkuUsageRow(sku=sku, name=names.get(sku), installations=n, units=sku_units.get(sku, 0))
         for sku, n in sku_installations.items()
@@ -200,7 +206,9 @@ async def read_inventory(
 ) -> InventoryReport:
     """The inventory tab, read in one round trip of one generation."""
     days = [*chosen.previous.dates(), *chosen.dates()]
-    counters, buckets, _ = await read_models.report_inputs(partner_id, days, [ALL_TIME])
+    counters, buckets, _ = await read_models.report_inputs(
+        partner_id, days, [ALL_TIME], names=INVENTORY_COUNTERS
+    )
     return inventory_report(
         partner_id,
         counters,

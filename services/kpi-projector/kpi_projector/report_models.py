@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -16,6 +17,7 @@ from kpi_projector.ranges import DateRange
 
 DayCounters = Mapping[dt.date, Mapping[str, int]]
 Number = int | float
+_NONE: Mapping[str, int] = MappingProxyType({})
 
 
 class Figure(BaseModel):
@@ -52,16 +54,28 @@ def header(partner_id: str, chosen: DateRange, *, now: dt.datetime, zone: ZoneIn
     )
 
 
+def totals(counters: DayCounters, days: DateRange) -> dict[str, int]:
+    """Every counter summed over `days`, in one pass over them (a counter is there only when it is non-zero
+    on some day): what a tab's figures of one period are read from."""
+    sums: dict[str, int] = {}
+    get, none = sums.get, _NONE
+    for day in days.dates():
+        for name, n in counters.get(day, none).items():
+            if n:
+                sums[name] = get(name, 0) + n
+    return sums
+
+
+def by_key(sums: Mapping[str, int], name: str) -> dict[str, int]:
+    """The counters `<name>:<key>` of `sums` (`totals`), by key (keys may themselves hold `:`)."""
+    prefix = name + ":"
+    start = len(prefix)
+    return {counter[start:]: n for counter, n in sums.items() if counter.startswith(prefix)}
+
+
 def keyed(counters: DayCounters, days: DateRange, name: str) -> dict[str, int]:
     """The counters `<name>:<key>` summed over `days`, by key (keys may themselves hold `:`)."""
-    prefix = name + ":"
-    sums: dict[str, int] = {}
-    for day in days.dates():
-        for counter, n in counters.get(day, {}).items():
-            if n and counter.startswith(prefix):
-                key = counter[len(prefix) :]
-                sums[key] = sums.get(key, 0) + n
-    return sums
+    return by_key(totals(counters, days), name)
 
 
 def in_days(counters: DayCounters, days: DateRange) -> Iterator[tuple[dt.date, Mapping[str, int]]]:

@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Mapping
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -33,11 +34,23 @@ from kpi_projector.report_models import (
     Figure,
     PreviousRange,
     ReportRange,
+    by_key,
     header,
     in_days,
-    keyed,
     ratio,
+    totals,
 )
+
+SATISFACTION_COUNTERS: Final = (
+    RATINGS_STARS,
+    RATINGS_DEVICE_STARS,
+    SURVEYS_SENT,
+    SURVEYS_ANSWERED,
+    NPS_ANSWERS,
+    ISSUES_REPORTED,
+    ISSUES_RESOLVED,
+)
+"""The day counters the tab reads (each with its keys): all it asks Redis for."""
 
 
 class SatisfactionSummary(BaseModel):
@@ -114,14 +127,14 @@ def _average(stars: dict[int, int]) -> float | None:
     return round(sum(s * n for s, n in stars.items()) / count, 2) if count else None
 
 
-def _figures(counters: DayCounters, days: DateRange) -> dict[str, int | float | None]:
-    stars = _by_number(keyed(counters, days, RATINGS_STARS))
+def _figures(sums: Mapping[str, int]) -> dict[str, int | float | None]:
+    """The summary figures of one period from its `totals`."""
+    stars = _by_number(by_key(sums, RATINGS_STARS))
     sent, answered, reported, resolved = (
-        sum(day.get(name, 0) for _, day in in_days(counters, days))
-        for name in (SURVEYS_SENT, SURVEYS_ANSWERED, ISSUES_REPORTED, ISSUES_RESOLVED)
+        sums.get(name, 0) for name in (SURVEYS_SENT, SURVEYS_ANSWERED, ISSUES_REPORTED, ISSUES_RESOLVED)
     )
     return {
-        "nps": nps(_by_number(keyed(counters, days, NPS_ANSWERS))),
+        "nps": nps(_by_number(by_key(sums, NPS_ANSWERS))),
         "average_rating": _average(stars),
         "ratings": sum(stars.values()),
         "survey_response_rate": ratio(answered, sent),
@@ -159,9 +172,9 @@ def _weeks(counters: DayCounters, chosen: DateRange) -> tuple[list[NpsWeek], lis
     return nps_weekly, sentiment
 
 
-def _by_device_type(counters: DayCounters, chosen: DateRange) -> list[DeviceRatingRow]:
+def _by_device_type(sums: Mapping[str, int]) -> list[DeviceRatingRow]:
     devices: dict[str, dict[int, int]] = {}
-    for key, n in keyed(counters, chosen, RATINGS_DEVICE_STARS).items():
+    for key, n in by_key(sums, RATINGS_DEVICE_STARS).items():
         device, _, star = key.rpartition(":")
         devices.setdefault(device, {})[int(star)] = n
     rows = []
@@ -177,7 +190,8 @@ def satisfaction_report(
     partner_id: str, counters: DayCounters, chosen: DateRange, *, now: dt.datetime, zone: ZoneInfo
 ) -> SatisfactionReport:
     """The satisfaction tab of `chosen` and its previous period, from the partner's day counters."""
-    current, before = _figures(counters, chosen), _figures(counters, chosen.previous)
+    sums = totals(counters, chosen)
+    current, before = _figures(sums), _figures(totals(counters, chosen.previous))
     summary = SatisfactionSummary(
         **{name: Figure(value=current[name], previous=before[name]) for name in current}
     )
@@ -186,5 +200,5 @@ def satisfaction_report(
         **header(partner_id, chosen, now=now, zone=zone).model_dump(),
         summary=summary,
         series=SatisfactionSeries(nps_weekly=nps_weekly, sentiment_weekly=sentiment_weekly),
-        tables=SatisfactionTables(by_device_type=_by_device_type(counters, chosen)),
+        tables=SatisfactionTables(by_device_type=_by_device_type(sums)),
     )

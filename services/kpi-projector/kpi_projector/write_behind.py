@@ -28,7 +28,7 @@ class WriteBehindScript:
         self._connection: AbstractConnection | None = None
         self._reply: asyncio.Task[None] | None = None
 
-    async def submit(self, keys: Sequence[str], args: Sequence[str]) -> None:
+    async def submit(self, keys: Sequence[str], args: Sequence[str | bytes]) -> None:
         """Collect the previous call's outcome (raising its error), then send this call; don't wait for it."""
         await self.wait()
         connection = await self._connected()
@@ -64,7 +64,7 @@ class WriteBehindScript:
         await self._drop()
 
     async def _outcome(
-        self, connection: AbstractConnection, keys: Sequence[str], args: Sequence[str]
+        self, connection: AbstractConnection, keys: Sequence[str], args: Sequence[str | bytes]
     ) -> None:
         try:
             await connection.read_response()
