@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from redis.asyncio import Redis
 
 from heyzack_shared.consumer import ConsumerConfig, consume_forever
 from heyzack_shared.http import create_app as create_service_app
-from heyzack_shared.service import serve
+from heyzack_shared.service import background, serve
 from kpi_projector import api, portal_routes
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
@@ -24,36 +23,26 @@ from kpi_projector.settings import ProjectorSettings, Role
 def create_app(settings: ProjectorSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True)
-        end_offsets = EndOffsets(settings.kafka_bootstrap_servers)
-        app.state.redis = redis
-        app.state.read_models = ReadModels(redis, settings.redis_namespace)
-        app.state.end_offsets = end_offsets
-        store, consuming, relaying = None, None, None
-        try:
+        async with contextlib.AsyncExitStack() as stack:  # closes in reverse: consumer, store, relay, clients
+            redis = Redis.from_url(settings.redis_url, decode_responses=True)
+            stack.push_async_callback(redis.aclose)
+            end_offsets = EndOffsets(settings.kafka_bootstrap_servers)
+            stack.push_async_callback(end_offsets.close)
+            app.state.redis = redis
+            app.state.read_models = ReadModels(redis, settings.redis_namespace)
+            app.state.end_offsets = end_offsets
             if settings.role is not Role.CONSUMER:
-                changes = PartnerChanges(redis, settings.redis_namespace)
-                app.state.partner_changes = changes
-                relaying = asyncio.create_task(changes.run(), name="kpi-projector-live-updates")
+                app.state.partner_changes = PartnerChanges(redis, settings.redis_namespace)
+                await stack.enter_async_context(app.state.partner_changes.relaying())
             if settings.role is not Role.API:
                 generation = await live_generation(redis, settings.redis_namespace)
                 store = ProjectionStore(
                     redis, generation, settings.redis_namespace, zone=settings.business_zone
                 )
-                consuming = asyncio.create_task(
-                    consume_forever(_consumer_config(settings), store), name="kpi-projector"
-                )
+                stack.push_async_callback(store.close)
+                consuming = consume_forever(_consumer_config(settings), store)
+                await stack.enter_async_context(background(consuming, "kpi-projector"))
             yield
-        finally:
-            for task in (consuming, relaying):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            if store is not None:
-                await store.close()
-            await end_offsets.close()
-            await redis.aclose()
 
     app = create_service_app(
         "kpi-projector",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +22,8 @@ from kpi_projector.read_models import Keys
 
 _log = logging.getLogger(__name__)
 _RECONNECT_SECONDS = 1.0
+_READ_SECONDS = 0.1  # how long one read waits: bounds how late the relay sees it should stop
+_STOP_SECONDS = 3.0
 
 
 @dataclass(eq=False)
@@ -50,6 +52,7 @@ class PartnerChanges:
         self._keys = Keys(namespace)
         self._listeners: dict[str, set[Listener]] = {}
         self.subscribed = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     @contextlib.contextmanager
     def listen(self, partner_id: str) -> Iterator[Listener]:
@@ -74,23 +77,42 @@ class PartnerChanges:
     def listeners(self) -> int:
         return sum(len(listeners) for listeners in self._listeners.values())
 
-    async def run(self) -> None:
-        """Relay notifications until cancelled; reconnect after a Redis failure (streams just stay quiet)."""
-        while True:
+    @contextlib.asynccontextmanager
+    async def relaying(self) -> AsyncIterator[None]:
+        """Relay notifications while the block runs.
+
+        Stopped by a flag the relay checks between short reads, not by cancelling it: redis-py's pub/sub
+        can swallow a cancellation that lands at the wrong moment and then wait forever.
+        """
+        task = asyncio.create_task(self._run(), name="kpi-projector-live-updates")
+        try:
+            yield
+        finally:
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(task, _STOP_SECONDS)
+            except TimeoutError:
+                _log.warning("live updates did not stop within %s s", _STOP_SECONDS)
+
+    async def _run(self) -> None:
+        """Relay until stopped; reconnect after a Redis failure (streams just stay quiet meanwhile)."""
+        while not self._stopping.is_set():
             try:
                 await self._relay()
             except RedisError as error:
                 self.subscribed.clear()
                 _log.warning("live updates paused, Redis pub/sub failed: %r", error)
-                await asyncio.sleep(_RECONNECT_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), _RECONNECT_SECONDS)
 
     async def _relay(self) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.psubscribe(self._keys.all_changes)
             self.subscribed.set()
             self._wake_everyone()  # after a reconnect: whatever was published meanwhile was missed
-            async for message in pubsub.listen():
-                if message["type"] == "pmessage":
+            while not self._stopping.is_set():
+                message = await pubsub.get_message(timeout=_READ_SECONDS)
+                if message is not None and message["type"] == "pmessage":
                     self._wake(self._keys.partner_of_changes(message["channel"]), message["data"])
 
     def _wake(self, partner_id: str, applied_at: str) -> None:

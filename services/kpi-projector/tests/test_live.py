@@ -133,3 +133,17 @@ async def _stream(http: httpx.AsyncClient, token: str) -> AsyncIterator[asyncio.
 
 async def _next_event(stream: asyncio.Queue[SentEvent]) -> SentEvent:
     return await asyncio.wait_for(stream.get(), timeout=20)
+
+
+async def test_the_relay_stops_whenever_asked(redis: Redis) -> None:
+    """A stop landing at any moment of the relay's life (connecting, subscribing, reading) ends it: redis-py
+    may swallow a cancellation, so the relay is stopped by a flag (this loop hung the suite before)."""
+    for moment in range(40):
+        changes = PartnerChanges(redis, "stops")
+        async with changes.relaying():
+            for _ in range(moment % 8):
+                await asyncio.sleep(0)
+            if moment % 5 == 0:
+                assert await changes.wait_subscribed()
+        relays = [task for task in asyncio.all_tasks() if task.get_name() == "kpi-projector-live-updates"]
+        assert all(task.done() for task in relays), f"the relay still runs after a stop at moment {moment}"
