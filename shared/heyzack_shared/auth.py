@@ -51,7 +51,7 @@ def verify_token(secret: str, token: str) -> Caller:
 _bearer = HTTPBearer(auto_error=False, description="A HeyZack JWT (HS256)")
 
 
-def _authenticate(
+async def _authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -61,7 +61,7 @@ def _authenticate(
     return verify_token(secret, credentials.credentials)
 
 
-def _require_ops(caller: Annotated[Caller, Depends(_authenticate)]) -> Caller:
+async def _require_ops(caller: Annotated[Caller, Depends(_authenticate)]) -> Caller:
     if Role.OPS not in caller.roles:
         raise Forbidden("this endpoint is for operators")
     return caller

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heyzack_shared.errors import HeyZackError
 from heyzack_shared.settings import ServiceSettings
@@ -77,14 +78,28 @@ def create_app(
     )
     _install_error_handlers(app)
     _install_probes(app, readiness)
-
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        _requests.labels(service, request.method, response.status_code).inc()
-        return response
-
+    app.add_middleware(_RequestCounter, service=service)
     return app
+
+
+class _RequestCounter:
+    """Counts responses per method and status: a plain ASGI middleware, so a request costs no extra task and
+    a streamed response (the live updates) passes straight through."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self._app, self._service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _requests.labels(self._service, scope["method"], message["status"]).inc()
+            await send(message)
+
+        await self._app(scope, receive, counted)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

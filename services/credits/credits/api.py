@@ -21,11 +21,11 @@ class MissingIdempotencyKey(HeyZackError):
     code = "idempotency_key_required"
 
 
-def _unit_of_work(request: Request) -> UnitOfWork:
+async def _unit_of_work(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.pool)
 
 
-def _policy(request: Request) -> CreditPolicy:
+async def _policy(request: Request) -> CreditPolicy:
     policy: CreditPolicy = request.app.state.policy
     return policy
 

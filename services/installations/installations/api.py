@@ -25,7 +25,7 @@ from installations.schemas import (
 from installations.unit_of_work import UnitOfWork
 
 
-def _unit_of_work(request: Request) -> UnitOfWork:
+async def _unit_of_work(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.pool)
 
 

@@ -22,17 +22,17 @@ from kpi_projector.read_models import ReadModels
 router = APIRouter()
 
 
-def _read_models(request: Request) -> ReadModels:
+async def _read_models(request: Request) -> ReadModels:
     read_models: ReadModels = request.app.state.read_models
     return read_models
 
 
-def _business_zone(request: Request) -> ZoneInfo:
+async def _business_zone(request: Request) -> ZoneInfo:
     zone: ZoneInfo = request.app.state.business_zone
     return zone
 
 
-def _clock(request: Request) -> Callable[[], datetime]:
+async def _clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", _utc_now)
     return clock
 
@@ -41,17 +41,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _low_stock_threshold(request: Request) -> int:
+async def _low_stock_threshold(request: Request) -> int:
     threshold: int = request.app.state.low_stock_threshold
     return threshold
 
 
-def _partner_changes(request: Request) -> PartnerChanges:
+async def _partner_changes(request: Request) -> PartnerChanges:
     changes: PartnerChanges = request.app.state.partner_changes
     return changes
 
 
-def _end_offsets(request: Request) -> EndOffsets:
+async def _end_offsets(request: Request) -> EndOffsets:
     end_offsets: EndOffsets = request.app.state.end_offsets
     return end_offsets
 

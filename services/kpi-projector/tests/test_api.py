@@ -96,5 +96,13 @@ async def test_a_partner_sees_only_its_own_figures(
 async def test_probes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/readyz")).json() == {"status": "ready"}
-    assert "heyzack_http_requests_total" in (await client.get("/metrics")).text
+    counted = 'heyzack_http_requests_total{method="GET",service="kpi-projector",status="401"}'
+
+    def unauthenticated_requests(metrics: str) -> float:
+        lines = [line for line in metrics.splitlines() if line.startswith(counted)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    before = unauthenticated_requests((await client.get("/metrics")).text)
+    assert (await client.get("/v1/dashboard")).status_code == 401
+    assert unauthenticated_requests((await client.get("/metrics")).text) == before + 1
     assert "/v1/dashboard" in (await client.get("/openapi.json")).json()["paths"]

@@ -21,7 +21,7 @@ from ratings.schemas import (
 from ratings.unit_of_work import UnitOfWork
 
 
-def _unit_of_work(request: Request) -> UnitOfWork:
+async def _unit_of_work(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.pool)
 
 
