@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -85,37 +87,74 @@ async def _stop(consumer: AIOKafkaConsumer) -> None:
         _log.warning("consumer did not stop within %.0fs; abandoning its connections", _STOP_TIMEOUT)
 
 
-async def consume_forever(config: ConsumerConfig, sink: EventSink) -> None:
-    """Run a BatchConsumer until cancelled, starting again (with a fresh dead-letter producer) whenever
-    the broker was unreachable; the loop itself resumes from the sink's stored positions."""
-    while True:
+@asynccontextmanager
+async def consuming(config: ConsumerConfig, sink: EventSink) -> AsyncIterator[None]:
+    """Consume into `sink` while the block runs; on the way out, stop after the batch in hand.
+
+    Stopped by a flag the loop checks between fetches rather than by cancellation alone: aiokafka can
+    swallow a cancellation that lands at the wrong moment, and the loop would then run on and hold the
+    shutdown. Cancelled only if it has not stopped in time.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(_consume_forever(config, sink, stop), name=f"consumer {config.name}")
+    try:
+        yield
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=_STOP_TIMEOUT + 5)
+        if not done:
+            _log.warning("consumer %s did not stop in time; cancelling it", config.name)
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+
+
+async def _consume_forever(
+    config: ConsumerConfig, sink: EventSink, stop: asyncio.Event | None = None
+) -> None:
+    """Run a BatchConsumer until `stop` is set (or cancelled), starting again (with a fresh dead-letter
+    producer) whenever the broker was unreachable; the loop resumes from the sink's stored positions."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         dead_letters = new_producer(config.bootstrap)
         try:
             await dead_letters.start()
-            await BatchConsumer(config, sink, dead_letters).run()
+            await BatchConsumer(config, sink, dead_letters, stop).run()
         except (KafkaError, OSError):
             _log.exception("consumer %s stopped; restarting in %.1fs", config.name, config.restart_delay)
         finally:
             await dead_letters.stop()
-        await asyncio.sleep(config.restart_delay)
+        await _pause(stop, config.restart_delay)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if asked to stop meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 class BatchConsumer:
-    def __init__(self, config: ConsumerConfig, sink: EventSink, dead_letters: AIOKafkaProducer) -> None:
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        sink: EventSink,
+        dead_letters: AIOKafkaProducer,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         self._config = config
         self._sink = sink
         self._dead_letters = dead_letters
+        self._stop = stop or asyncio.Event()
 
     async def run(self) -> None:
-        """Consume until cancelled; after a failure, start again from the sink's stored positions."""
-        while True:
+        """Consume until stopped; after a failure, start again from the sink's stored positions."""
+        while not self._stop.is_set():
             try:
                 await self._consume()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 _log.exception("consumer %s failed; restarting from stored positions", self._config.name)
-                await asyncio.sleep(self._config.restart_delay)
+                await _pause(self._stop, self._config.restart_delay)
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -129,7 +168,7 @@ class BatchConsumer:
         consumer.subscribe(list(self._config.topics), listener=_ResumeFromSink(consumer, self._sink))
         await consumer.start()
         try:
-            while True:
+            while not self._stop.is_set():
                 records = await consumer.getmany(
                     timeout_ms=self._config.fetch_timeout_ms, max_records=self._config.max_records
                 )

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from credits import api
 from credits.consumers import sales_handler
 from credits.settings import CreditsSettings
-from heyzack_shared.consumer import ConsumerConfig, consume_forever
+from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import background, database_answers, database_with_outbox, serve
+from heyzack_shared.service import database_answers, database_with_outbox, serve
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER = "credits"
@@ -37,7 +37,7 @@ def create_app(settings: CreditsSettings) -> FastAPI:
                 group_id=settings.consumer_group_id,
             )
             sales = Inbox(pool, CONSUMER, sales_handler(policy))
-            async with background(consume_forever(config, sales), "credits-sales"):
+            async with consuming(config, sales):
                 yield
 
     app = create_service_app(

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from heyzack_shared.consumer import ConsumerConfig, consume_forever
+from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.http import create_app as create_service_app
-from heyzack_shared.service import background, serve
+from heyzack_shared.service import serve
 from kpi_projector import api, portal_routes
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
@@ -40,8 +40,7 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
                     redis, generation, settings.redis_namespace, zone=settings.business_zone
                 )
                 stack.push_async_callback(store.close)
-                consuming = consume_forever(_consumer_config(settings), store)
-                await stack.enter_async_context(background(consuming, "kpi-projector"))
+                await stack.enter_async_context(consuming(_consumer_config(settings), store))
             yield
 
     app = create_service_app(

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from heyzack_shared.consumer import ConsumerConfig, consume_forever
+from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import background, database_answers, database_with_outbox, serve
+from heyzack_shared.service import database_answers, database_with_outbox, serve
 from ratings import api, consumers
 from ratings.settings import RatingsSettings
 
@@ -28,7 +28,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         ) as pool:
             app.state.pool = pool
             inbox = Inbox(pool, consumers.CONSUMER, consumers.learn_installation)
-            async with background(consume_forever(_consumer_config(settings), inbox), "ratings-consumer"):
+            async with consuming(_consumer_config(settings), inbox):
                 yield
 
     app = create_service_app(

@@ -1,0 +1,45 @@
+"""The shared consumer loop stops when its block ends, wherever the loop happens to be."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Collection
+
+from aiokafka import TopicPartition
+
+from heyzack_shared.consumer import Batch, ConsumerConfig, consuming
+from heyzack_shared.contracts import topics
+from heyzack_shared.testing import wait_until
+from heyzack_stack.infra import Endpoints
+
+
+class CountingSink:
+    def __init__(self) -> None:
+        self.asked_positions = 0
+        self.batches = 0
+
+    async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
+        self.asked_positions += 1
+        return {}
+
+    async def apply(self, batch: Batch) -> None:
+        self.batches += 1
+
+
+async def test_the_consumer_stops_whenever_its_block_ends(infrastructure: Endpoints) -> None:
+    """Leaving at once (still connecting) and once partitions are assigned (fetching an idle topic): the
+    loop is gone each time (aiokafka may swallow a cancellation, so the loop is stopped by a flag)."""
+    for moment in ("connecting", "assigned"):
+        sink = CountingSink()
+        config = ConsumerConfig(
+            name=f"stop-{moment}",
+            bootstrap=infrastructure.kafka_bootstrap,
+            topics=[topics.RATINGS],
+            group_id=f"stop-{uuid.uuid4().hex[:8]}",
+        )
+        async with consuming(config, sink):
+            if moment == "assigned":
+                await wait_until(lambda sink=sink: sink.asked_positions > 0, timeout=60, message="assigned")
+        loops = [task for task in asyncio.all_tasks() if task.get_name() == f"consumer {config.name}"]
+        assert all(task.done() for task in loops), f"the consumer still runs after leaving while {moment}"
