@@ -13,21 +13,12 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
-import workload
 from playwright.async_api import Browser, async_playwright
-from redis.asyncio import Redis
-from report_bench import SECRET, history, project
+from report_bench import projected_partner
 
-from heyzack_shared.auth import issue_token
-from heyzack_stack.infra import start_infrastructure
 from heyzack_stack.inprocess import serving
-from kpi_projector.app import create_app
-from kpi_projector.settings import ProjectorSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
 TARGET_MS = 200.0
@@ -35,40 +26,17 @@ VIEWS = {"dashboard": "", "report": "#reports"}
 
 
 async def main(runs: int) -> int:
-    work = workload.build(1)
-    partner_id = next(iter(work.expected))
-    latest = max(at for at, _ in work.events)
-    namespace = f"portalbench{uuid.uuid4().hex[:6]}"
-    with tempfile.TemporaryDirectory(prefix="heyzack-bench-", ignore_cleanup_errors=True) as state_dir:
-        async with start_infrastructure(Path(state_dir)) as endpoints:
-            redis = Redis.from_url(endpoints.redis_url, decode_responses=True)
-            try:
-                await project(redis, namespace, history(work, partner_id))
-            finally:
-                await redis.aclose()
-            settings = ProjectorSettings.model_validate(
-                {
-                    "REDIS_URL": endpoints.redis_url,
-                    "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-                    "HEYZACK_JWT_SECRET": SECRET,
-                    "PROJECTOR_ROLE": "api",
-                    "PROJECTOR_REDIS_NAMESPACE": namespace,
-                }
-            )
-            app = create_app(settings)
-            app.state.clock = lambda: latest + timedelta(hours=1)
-            token = issue_token(SECRET, partner_id=partner_id, roles=["partner"], subject="bench")
-            async with serving(app) as url, async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-                )
-                try:
-                    for view, fragment in VIEWS.items():
-                        link = f"{url}/?token={token}{fragment}"
-                        timings = [await _load(browser, link, view) for _ in range(runs)]
-                        print(_describe(view, timings))
-                finally:
-                    await browser.close()
+    async with projected_partner() as partner, serving(partner.app) as url, async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            for view, fragment in VIEWS.items():
+                link = f"{url}/?token={partner.token}{fragment}"
+                timings = [await _load(browser, link, view) for _ in range(runs)]
+                print(_describe(view, timings))
+        finally:
+            await browser.close()
     return 0
 
 

@@ -16,11 +16,15 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import workload
+from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from heyzack_shared.auth import issue_token
@@ -103,11 +107,25 @@ def describe(timings: list[float]) -> str:
     )
 
 
-async def main(requests: int) -> int:
+@dataclass
+class ProjectedPartner:
+    """One partner's realistic history projected into Redis, and the read API over it (not started)."""
+
+    app: FastAPI
+    partner_id: str
+    token: str
+    events: int
+    first: datetime
+    last: datetime
+
+
+@asynccontextmanager
+async def projected_partner() -> AsyncIterator[ProjectedPartner]:
+    """Embedded infrastructure with one partner's history projected; the read API's clock set just after."""
     work = workload.build(1)  # one partner
     partner_id = next(iter(work.expected))
-    latest = max(at for at, _ in work.events)
-    namespace = f"reportbench{uuid.uuid4().hex[:6]}"
+    first, last = min(at for at, _ in work.events), max(at for at, _ in work.events)
+    namespace = f"bench{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory(prefix="heyzack-bench-", ignore_cleanup_errors=True) as state_dir:
         async with start_infrastructure(Path(state_dir)) as endpoints:
             redis = Redis.from_url(endpoints.redis_url, decode_responses=True)
@@ -125,15 +143,22 @@ async def main(requests: int) -> int:
                 }
             )
             app = create_app(settings)
-            app.state.clock = lambda: latest + timedelta(hours=1)
+            app.state.clock = lambda: last + timedelta(hours=1)
             token = issue_token(SECRET, partner_id=partner_id, roles=["partner"], subject="bench")
-            headers = {"Authorization": f"Bearer {token}"}
-            earliest = min(at for at, _ in work.events)
-            print(f"projected {count:,} events of {partner_id} ({earliest:%Y-%m-%d} .. {latest:%Y-%m-%d})")
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-                    await report_latencies(http, headers, requests)
+            yield ProjectedPartner(app, partner_id, token, count, first, last)
+
+
+async def main(requests: int) -> int:
+    async with projected_partner() as partner:
+        print(
+            f"projected {partner.events:,} events of {partner.partner_id} "
+            f"({partner.first:%Y-%m-%d} .. {partner.last:%Y-%m-%d})"
+        )
+        headers = {"Authorization": f"Bearer {partner.token}"}
+        async with partner.app.router.lifespan_context(partner.app):
+            transport = httpx.ASGITransport(app=partner.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                await report_latencies(http, headers, requests)
     return 0
 
 
