@@ -10,6 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from credits.app import create_app as create_credits
 from credits.settings import CreditsSettings
 from heyzack_shared.auth import issue_token
 from heyzack_shared.testing import wait_until
+from heyzack_stack.demo import demo_history
+from heyzack_stack.demo_loader import load_demo
 from heyzack_stack.infra import Endpoints
 from heyzack_stack.inprocess import serving
 from heyzack_stack.ports import free_port
@@ -68,6 +71,8 @@ class Platform:
     urls: dict[str, str]
     partner_id: str
     token: str
+    databases: dict[str, str]
+    kafka_bootstrap: str
 
     def client(self, service: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -93,16 +98,13 @@ async def platform(
     ports = {name: free_port() for name in ("projector", "installations", "ratings", "credits")}
     portal_origin = f"http://127.0.0.1:{ports['projector']}"
     shared = {"HEYZACK_PORTAL_ORIGINS": portal_origin}
+    env = {name: await service_environment(name) for name in ("installations", "ratings", "credits")}
     apps = {
         "installations": create_installations(
-            InstallationsSettings.model_validate({**await service_environment("installations"), **shared})
+            InstallationsSettings.model_validate({**env["installations"], **shared})
         ),
-        "ratings": create_ratings(
-            RatingsSettings.model_validate({**await service_environment("ratings"), **shared})
-        ),
-        "credits": create_credits(
-            CreditsSettings.model_validate({**await service_environment("credits"), **shared})
-        ),
+        "ratings": create_ratings(RatingsSettings.model_validate({**env["ratings"], **shared})),
+        "credits": create_credits(CreditsSettings.model_validate({**env["credits"], **shared})),
         "projector": create_projector(
             ProjectorSettings.model_validate(
                 {
@@ -123,7 +125,8 @@ async def platform(
         urls = {
             name: await stack.enter_async_context(serving(app, ports[name])) for name, app in apps.items()
         }
-        platform = Platform(urls, partner_id, token)
+        databases = {name: env[name][f"{name.upper()}_DATABASE_URL"] for name in ("installations", "ratings")}
+        platform = Platform(urls, partner_id, token, databases, infrastructure.kafka_bootstrap)
         await _some_history(platform)
         yield platform
 
@@ -354,3 +357,42 @@ async def test_new_events_change_the_open_page_without_a_reload(page: Page, plat
     await platform.call("installations", "POST", "/v1/installations", 201, json=job)
     await expect(created).to_have_text(str(report["summary"]["created"]["value"] + 1))
     assert await page.evaluate("window.sameDocument") is True, "the page was not reloaded"
+
+
+async def test_screenshots_of_two_months_of_business(page: Page, platform: Platform, jwt_secret: str) -> None:
+    """The demo story (`make run`'s) of a partner of its own: every chart of every tab drawn from real
+    figures, and screenshots of them as a partner would see them (test-artifacts/portal-demo-*.png)."""
+    partner_id = f"partner-demo-{uuid.uuid4().hex[:8]}"
+    token = issue_token(jwt_secret, partner_id=partner_id, roles=["partner"], subject="owner")
+    history = demo_history(partner_id, now=datetime.now(UTC))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=platform.urls["credits"], headers=headers, timeout=30) as credits:
+        await load_demo(
+            history,
+            databases=platform.databases,
+            kafka_bootstrap=platform.kafka_bootstrap,
+            credits=credits,
+            say=lambda _: None,
+        )
+    async with httpx.AsyncClient(base_url=platform.urls["projector"], headers=headers, timeout=30) as reads:
+
+        async def satisfaction_projected() -> bool:
+            cards = (await reads.get("/v1/dashboard")).json()["cards"]
+            return bool(cards["customer_satisfaction"]["count"] == len(history.ratings))
+
+        await wait_until(satisfaction_projected, timeout=60, message="the demo story reached the dashboard")
+
+    await page.goto(f"{platform.urls['projector']}/?token={token}")
+    await expect(page.locator("#card-customer_satisfaction .bars li")).to_have_count(5)
+    await page.screenshot(path=screenshot("demo-dashboard"), full_page=True)
+    await page.click("#nav-reports")
+    panel = page.locator("#report-panel")
+    for tab in TABS:
+        await page.click(f"#tab-{tab}")
+        await expect(panel.locator(".range-line")).to_be_visible()
+        await expect(panel).not_to_have_attribute("aria-busy", "true")
+        charts = panel.locator("[data-chart]")
+        assert await charts.count() >= 2, tab
+        drawn = panel.locator("[data-chart] svg.chart")
+        await expect(drawn).to_have_count(await charts.count())  # no chart says "No data" on this story
+        await page.screenshot(path=screenshot(f"demo-{tab}"), full_page=True)

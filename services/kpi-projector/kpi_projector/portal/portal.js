@@ -767,7 +767,8 @@
     rows.forEach((row, i) => {
       const y0 = 4 + i * rowH;
       const name = svg("text", { x: L - 8, y: y0 + rowH / 2 + 1, "text-anchor": "end", class: "axis" });
-      name.textContent = rowLabel(row).slice(0, 26);
+      const text = rowLabel(row);
+      name.textContent = text.length > 22 ? `${text.slice(0, 21)}…` : text;
       chart.append(name);
       keys.forEach((k, n) => {
         const v = typeof row[k] === "number" ? row[k] : 0;
