@@ -28,6 +28,8 @@ class Caller(BaseModel):
     subject: str
     partner_id: str
     roles: frozenset[Role]
+    expires_at: int
+    """When the token expires (Unix time): a long-lived answer, such as an event stream, ends then."""
 
 
 def issue_token(secret: str, *, partner_id: str, roles: list[str], subject: str, ttl: int = 3600) -> str:
@@ -41,7 +43,12 @@ def verify_token(secret: str, token: str) -> Caller:
         claims: dict[str, Any] = jwt.decode(
             token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
         )
-        return Caller(subject=claims["sub"], partner_id=claims["partner_id"], roles=claims["roles"])
+        return Caller(
+            subject=claims["sub"],
+            partner_id=claims["partner_id"],
+            roles=claims["roles"],
+            expires_at=claims["exp"],
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("token expired") from None
     except (jwt.InvalidTokenError, KeyError, ValidationError):

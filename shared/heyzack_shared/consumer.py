@@ -13,8 +13,8 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -28,6 +28,7 @@ from heyzack_shared.contracts import RejectedEvent, parse_event
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.kafka import new_producer
+from heyzack_shared.service import stoppable
 
 _log = logging.getLogger(__name__)
 _handled = Counter(
@@ -87,33 +88,19 @@ async def _stop(consumer: AIOKafkaConsumer) -> None:
         _log.warning("consumer did not stop within %.0fs; abandoning its connections", _STOP_TIMEOUT)
 
 
-@asynccontextmanager
-async def consuming(config: ConsumerConfig, sink: EventSink) -> AsyncIterator[None]:
-    """Consume into `sink` while the block runs; on the way out, stop after the batch in hand.
-
-    Stopped by a flag the loop checks between fetches rather than by cancellation alone: aiokafka can
-    swallow a cancellation that lands at the wrong moment, and the loop would then run on and hold the
-    shutdown. Cancelled only if it has not stopped in time.
-    """
-    stop = asyncio.Event()
-    task = asyncio.create_task(_consume_forever(config, sink, stop), name=f"consumer {config.name}")
-    try:
-        yield
-    finally:
-        stop.set()
-        done, _ = await asyncio.wait({task}, timeout=_STOP_TIMEOUT + 5)
-        if not done:
-            _log.warning("consumer %s did not stop in time; cancelling it", config.name)
-            task.cancel()
-            await asyncio.wait({task}, timeout=5)
+def consuming(config: ConsumerConfig, sink: EventSink) -> AbstractAsyncContextManager[None]:
+    """Consume into `sink` while the block runs; on the way out, stop after the batch in hand (by a flag the
+    loop checks between fetches: aiokafka can swallow a cancellation)."""
+    return stoppable(
+        lambda stop: _consume_forever(config, sink, stop),
+        f"consumer {config.name}",
+        timeout=_STOP_TIMEOUT + 5,
+    )
 
 
-async def _consume_forever(
-    config: ConsumerConfig, sink: EventSink, stop: asyncio.Event | None = None
-) -> None:
+async def _consume_forever(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event) -> None:
     """Run a BatchConsumer until `stop` is set (or cancelled), starting again (with a fresh dead-letter
     producer) whenever the broker was unreachable; the loop resumes from the sink's stored positions."""
-    stop = stop or asyncio.Event()
     while not stop.is_set():
         dead_letters = new_producer(config.bootstrap)
         try:

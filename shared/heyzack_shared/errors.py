@@ -35,3 +35,10 @@ class Conflict(HeyZackError):
 class Invalid(HeyZackError):
     status = 422
     code = "invalid"
+
+
+class Unavailable(HeyZackError):
+    """A dependency does not answer right now; the same request may succeed later."""
+
+    status = 503
+    code = "unavailable"

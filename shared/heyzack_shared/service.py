@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from fastapi import FastAPI
 
 from heyzack_shared.db import database
 from heyzack_shared.outbox import relay_forever
+
+_log = logging.getLogger(__name__)
 
 # Open event streams (the portal's live updates) never end by themselves: on shutdown they get this long.
 GRACEFUL_SHUTDOWN_SECONDS = 3
@@ -29,6 +31,29 @@ async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterato
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@asynccontextmanager
+async def stoppable(
+    work: Callable[[asyncio.Event], Coroutine[Any, Any, None]], name: str, *, timeout: float
+) -> AsyncIterator[None]:
+    """Run `work(stop)` as a task while the block runs; on the way out set `stop` and give it `timeout` s.
+
+    For loops that wait on a library (aiokafka, redis-py's pub/sub) which can swallow a cancellation landing
+    at the wrong moment and then wait forever: such a loop checks `stop` between short waits instead, and is
+    cancelled only as a last resort, with a bounded wait again.
+    """
+    stop = asyncio.Event()
+    task = asyncio.create_task(work(stop), name=name)
+    try:
+        yield
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            _log.warning("%s did not stop within %.0f s; cancelling it", name, timeout)
+            task.cancel()
+            await asyncio.wait({task}, timeout=timeout)
 
 
 @asynccontextmanager

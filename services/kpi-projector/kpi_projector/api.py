@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -12,6 +14,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
 from heyzack_shared.auth import CurrentCaller, Operator
+from heyzack_shared.errors import Unavailable
 from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
@@ -47,7 +50,11 @@ async def _low_stock_threshold(request: Request) -> int:
 
 
 async def _partner_changes(request: Request) -> PartnerChanges:
+    """The live-update relay, once it listens (a stream must not say `ready` while told nothing); 503 when
+    it does not within a few seconds."""
     changes: PartnerChanges = request.app.state.partner_changes
+    if not await changes.wait_subscribed():
+        raise Unavailable("live updates are unavailable right now; the figures can still be read")
     return changes
 
 
@@ -82,16 +89,24 @@ class Changed(BaseModel):
     """When the projector applied the change (UTC): read the dashboard or report again to see it."""
 
 
-@router.get("/v1/changes", response_class=EventSourceResponse, tags=["dashboard"])
+@router.get(
+    "/v1/changes",
+    response_class=EventSourceResponse,
+    tags=["dashboard"],
+    responses={503: {"description": "live updates are unavailable right now; poll the figures instead"}},
+)
 async def stream_changes(caller: CurrentCaller, changes: PartnerChangesDep) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events telling the caller when its partner's figures changed: `ready` once listening,
     then `changed` after each change (a burst is told once to a slow reader), and a `: ping` comment every
-    15 s of quiet. Figures themselves are read through the other endpoints."""
-    await changes.wait_subscribed()
+    15 s of quiet. Figures themselves are read through the other endpoints. The stream ends when the
+    token expires (reconnect with a fresh one)."""
     with changes.listen(caller.partner_id) as listener:
         yield ServerSentEvent(event="ready", data={"listening": True}, retry=2000)
-        while True:
-            applied_at = await listener.next_change()
+        while (left := caller.expires_at - time.time()) > 0:
+            try:
+                applied_at = await asyncio.wait_for(listener.next_change(), left)
+            except TimeoutError:
+                return
             yield ServerSentEvent(event="changed", data=Changed(applied_at=applied_at))
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from heyzack_shared.service import stoppable
 from kpi_projector.read_models import Keys
 
 _log = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ class PartnerChanges:
         self._keys = Keys(namespace)
         self._listeners: dict[str, set[Listener]] = {}
         self.subscribed = asyncio.Event()
-        self._stopping = asyncio.Event()
 
     @contextlib.contextmanager
     def listen(self, partner_id: str) -> Iterator[Listener]:
@@ -77,40 +77,28 @@ class PartnerChanges:
     def listeners(self) -> int:
         return sum(len(listeners) for listeners in self._listeners.values())
 
-    @contextlib.asynccontextmanager
-    async def relaying(self) -> AsyncIterator[None]:
-        """Relay notifications while the block runs.
+    def relaying(self) -> AbstractAsyncContextManager[None]:
+        """Relay notifications while the block runs (stopped by a flag: redis-py can swallow a cancel)."""
+        return stoppable(self._run, "kpi-projector-live-updates", timeout=_STOP_SECONDS)
 
-        Stopped by a flag the relay checks between short reads, not by cancelling it: redis-py's pub/sub
-        can swallow a cancellation that lands at the wrong moment and then wait forever.
-        """
-        task = asyncio.create_task(self._run(), name="kpi-projector-live-updates")
-        try:
-            yield
-        finally:
-            self._stopping.set()
+    async def _run(self, stop: asyncio.Event) -> None:
+        """Relay until stopped; after a failure, reconnect (streams just stay quiet meanwhile)."""
+        while not stop.is_set():
             try:
-                await asyncio.wait_for(task, _STOP_SECONDS)
-            except TimeoutError:
-                _log.warning("live updates did not stop within %s s", _STOP_SECONDS)
-
-    async def _run(self) -> None:
-        """Relay until stopped; reconnect after a Redis failure (streams just stay quiet meanwhile)."""
-        while not self._stopping.is_set():
-            try:
-                await self._relay()
-            except RedisError as error:
+                await self._relay(stop)
+            except Exception as error:  # a relay that died would leave every stream silently quiet
                 self.subscribed.clear()
                 _log.warning("live updates paused, Redis pub/sub failed: %r", error)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), _RECONNECT_SECONDS)
+                    await asyncio.wait_for(stop.wait(), _RECONNECT_SECONDS)
+        self.subscribed.clear()
 
-    async def _relay(self) -> None:
+    async def _relay(self, stop: asyncio.Event) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.psubscribe(self._keys.all_changes)
             self.subscribed.set()
             self._wake_everyone()  # after a reconnect: whatever was published meanwhile was missed
-            while not self._stopping.is_set():
+            while not stop.is_set():
                 message = await pubsub.get_message(timeout=_READ_SECONDS)
                 if message is not None and message["type"] == "pmessage":
                     self._wake(self._keys.partner_of_changes(message["channel"]), message["data"])

@@ -50,19 +50,14 @@ _READ_LIVE: Final = """
 local generation = redis.call('GET', KEYS[1]) or ARGV[3]
 local prefix = ARGV[1] .. generation .. ARGV[2]
 if ARGV[4] == 'hash' then return redis.call('HGETALL', prefix .. ARGV[5]) end
-if ARGV[4] == 'hashes' then
-  local hashes = {}
-  for i = 5, #ARGV do hashes[#hashes + 1] = redis.call('HGETALL', prefix .. ARGV[i]) end
-  return hashes
-end
 if ARGV[4] == 'hash+fields' then
   return {redis.call('HGETALL', prefix .. ARGV[5]), redis.call('HMGET', prefix .. ARGV[6], unpack(ARGV, 7))}
 end
 if ARGV[4] == 'counters' then
   -- ARGV[5]: cjson [names, counter hashes, text hashes]. One JSON text back (a bulk string is far cheaper to
   -- decode than thousands of RESP items): an array of objects, a counter hash's values as JSON integers
-  -- (HINCRBY wrote them), a text hash's as strings. With names, a counter hash keeps only the fields `name`
-  -- and `name:...` of each name.
+  -- (they are stored as integers), a text hash's as strings. With names, a counter hash keeps only the
+  -- fields `name` and `name:...` of each name.
   local request = cjson.decode(ARGV[5])
   local names, every = {}, true
   for _, name in ipairs(request[1]) do names[name], every = true, false end
@@ -402,7 +397,8 @@ class ReadModels:
         return hashes
 
     async def _live(self, partner_id: str, *command: str) -> Any:
-        """`_READ_LIVE`'s reply to `command` on the live generation: a list, or the `counters` JSON text."""
+        """`_READ_LIVE`'s reply to `command` on the live generation: a list, or a JSON text (`counters`,
+        `indexed`)."""
         before, after = self._keys.partner("\0", partner_id, "").split("\0")
         result: Any = await self._read_live(
             keys=[self._keys.pointer], args=[before, after, INITIAL_GENERATION, *command]

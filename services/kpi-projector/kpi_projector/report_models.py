@@ -73,11 +73,6 @@ def by_key(sums: Mapping[str, int], name: str) -> dict[str, int]:
     return {counter[start:]: n for counter, n in sums.items() if counter.startswith(prefix)}
 
 
-def keyed(counters: DayCounters, days: DateRange, name: str) -> dict[str, int]:
-    """The counters `<name>:<key>` summed over `days`, by key (keys may themselves hold `:`)."""
-    return by_key(totals(counters, days), name)
-
-
 def in_days(counters: DayCounters, days: DateRange) -> Iterator[tuple[dt.date, Mapping[str, int]]]:
     for day in days.dates():
         yield day, counters.get(day, {})

@@ -16,12 +16,14 @@ from kpi_projector_testkit import Events, batch_of
 from redis.asyncio import Redis
 from test_consumer import publish
 
+from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts import topics
 from heyzack_stack.inprocess import serving
+from heyzack_stack.ports import free_port
 from kpi_projector.app import create_app
 from kpi_projector.live import PartnerChanges
 from kpi_projector.read_models import Keys, ProjectionStore, live_generation
-from kpi_projector.settings import ProjectorSettings
+from kpi_projector.settings import ProjectorSettings, Role
 
 SentEvent = tuple[str, dict[str, Any]]
 
@@ -147,3 +149,34 @@ async def test_the_relay_stops_whenever_asked(redis: Redis) -> None:
                 assert await changes.wait_subscribed()
         relays = [task for task in asyncio.all_tasks() if task.get_name() == "kpi-projector-live-updates"]
         assert all(task.done() for task in relays), f"the relay still runs after a stop at moment {moment}"
+
+
+async def test_a_stream_ends_when_its_token_expires(settings: ProjectorSettings, jwt_secret: str) -> None:
+    token = issue_token(jwt_secret, partner_id="partner-brief", roles=["partner"], subject="t", ttl=2)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with asyncio.timeout(20):
+            headers = {"Authorization": f"Bearer {token}"}
+            async with http.stream("GET", "/v1/changes", headers=headers) as response:
+                assert response.status_code == 200
+                lines = [line async for line in response.aiter_lines()]  # returns once the server ends it
+        assert "event: ready" in lines
+        again = await http.get("/v1/changes", headers=headers)
+        assert again.status_code == 401
+        assert again.json()["error"]["message"] == "token expired"
+
+
+async def test_no_stream_is_promised_while_live_updates_are_down(
+    settings: ProjectorSettings, token: Callable[..., str]
+) -> None:
+    """Redis unreachable: the stream answers 503 (the page keeps polling) instead of a silent `ready`."""
+    unreachable = settings.model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{free_port()}/0", "role": Role.API}
+    )
+    app = create_app(unreachable)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kpi-projector") as http:
+            headers = {"Authorization": f"Bearer {token('partner-x')}"}
+            response = await http.get("/v1/changes", headers=headers)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"

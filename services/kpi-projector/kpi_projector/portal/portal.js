@@ -911,6 +911,8 @@
       loadReport();
     });
     window.addEventListener("hashchange", route);
+    // Changes told while the page was hidden were not read (refreshOpenView skips hidden pages): catch up.
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) refreshOpenView(); });
     selectTabMarkup();
 
     const token = tokenFromAddress() || sessionStorage.getItem(TOKEN_KEY);
