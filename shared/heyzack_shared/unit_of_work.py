@@ -52,6 +52,12 @@ class UnitOfWork:
         if emitted:
             await outbox.append(self._conn, emitted)
 
+    async def claim(self, *key: str) -> None:
+        """Hold `key` until this unit of work ends (a transaction-level advisory lock), so units of work
+        claiming the same key run one after the other: e.g. two imports of one record, where the second must
+        find the first's row rather than both finding none."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "\x1f".join(key))
+
     async def commit(self) -> None:
         await self._transaction.commit()
         self._committed = True

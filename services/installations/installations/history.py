@@ -61,6 +61,7 @@ class ImportInstallation:
 async def import_customer(cmd: ImportCustomer, uow: UnitOfWork) -> bool:
     ensure_chronological(cmd.registered_at, until=datetime.now(UTC))
     async with uow:
+        await uow.claim("customers", cmd.partner_id, cmd.customer_id)
         if await uow.customers.get(cmd.partner_id, cmd.customer_id) is not None:
             return False
         customer, registered = Customer.register(
@@ -81,6 +82,7 @@ async def import_handyman(cmd: ImportHandyman, uow: UnitOfWork) -> bool:
     changes = cmd.availability_changes
     ensure_chronological(cmd.registered_at, *(at for at, _ in changes), until=datetime.now(UTC))
     async with uow:
+        await uow.claim("handymen", cmd.partner_id, cmd.handyman_id)
         if await uow.handymen.get(cmd.partner_id, cmd.handyman_id) is not None:
             return False
         handyman, registered = Handyman.register(
@@ -107,6 +109,7 @@ async def import_installation(cmd: ImportInstallation, uow: UnitOfWork) -> bool:
     )
     ensure_chronological(cmd.created_at, *(at for at, _ in steps), until=datetime.now(UTC))
     async with uow:
+        await uow.claim("installations", cmd.partner_id, cmd.installation_id)
         if await uow.installations.get(cmd.partner_id, cmd.installation_id) is not None:
             return False
         customer = found(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -118,3 +119,20 @@ async def test_an_import_in_the_future_or_against_the_workflow_writes_nothing(
 
     assert await outbox_events(future.installation_id) == []
     assert await outbox_events(skipping.installation_id) == []
+
+
+async def test_concurrent_imports_of_one_job_take_effect_once(
+    pool: asyncpg.Pool, partner: str, outbox_events: OutboxEvents
+) -> None:
+    """Two loaders at once: the second waits for the first's claim, then finds its row (no second history
+    of events with new ids, which consumers would take for new facts)."""
+    customer_id, handyman_id = await people(pool, partner)
+    record = job(partner, customer_id, handyman_id)
+
+    warm = [await pool.acquire() for _ in range(4)]  # so no import waits for a new connection meanwhile
+    for connection in warm:
+        await pool.release(connection)
+    outcomes = await asyncio.gather(*(import_installation(record, UnitOfWork(pool)) for _ in range(4)))
+
+    assert sorted(outcomes) == [False, False, False, True]
+    assert len(await outbox_events(record.installation_id)) == 5

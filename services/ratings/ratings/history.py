@@ -60,6 +60,7 @@ class ImportIssue:
 async def import_rating(cmd: ImportRating, uow: UnitOfWork) -> bool:
     ensure_chronological(cmd.submitted_at, until=datetime.now(UTC))
     async with uow:
+        await uow.claim("ratings", cmd.partner_id, cmd.rating_id)
         if await uow.ratings.get(cmd.partner_id, cmd.rating_id) is not None:
             return False
         installation = await uow.installations.get(
@@ -79,6 +80,7 @@ async def import_survey(cmd: ImportSurvey, uow: UnitOfWork) -> bool:
     answered = [] if answer is None else [answer.answered_at]
     ensure_chronological(cmd.sent_at, *answered, until=datetime.now(UTC))
     async with uow:
+        await uow.claim("surveys", cmd.partner_id, cmd.survey_id)
         if await uow.surveys.get(cmd.partner_id, cmd.survey_id) is not None:
             return False
         survey, sent = Survey.send(
@@ -101,6 +103,7 @@ async def import_issue(cmd: ImportIssue, uow: UnitOfWork) -> bool:
     resolved = [] if cmd.resolved_at is None else [cmd.resolved_at]
     ensure_chronological(cmd.reported_at, *resolved, until=datetime.now(UTC))
     async with uow:
+        await uow.claim("issues", cmd.partner_id, cmd.issue_id)
         if await uow.issues.get(cmd.partner_id, cmd.issue_id) is not None:
             return False
         issue, reported = Issue.report(
