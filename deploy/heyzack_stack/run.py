@@ -83,6 +83,7 @@ async def run_platform(state_dir: Path) -> None:
                 ttl=DEMO_TOKEN_TTL_SECONDS,
             )
             await _load_demo(state_dir, token, endpoints.kafka_bootstrap, database_urls)
+            await _projection_caught_up(secret)
             _announce(token, state_dir)
             raise await first_failure()
 
@@ -156,6 +157,23 @@ async def _load_demo(
             credits=credits,
             say=_say,
         )
+
+
+async def _projection_caught_up(secret: str, timeout: float = 60.0) -> None:
+    """Wait (a little) until the projector has applied every event published so far, so the portal opens on
+    the figures rather than filling up before the partner's eyes; it updates live after that anyway."""
+    _say("projecting the events…")
+    operator = issue_token(secret, partner_id=DEMO_PARTNER, roles=["ops"], subject="heyzack-stack")
+    headers = {"Authorization": f"Bearer {operator}"}
+    url = f"{service('kpi-projector').url}/v1/ops/projection"
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(headers=headers, timeout=10) as http:
+        while asyncio.get_running_loop().time() < deadline:
+            state = (await http.get(url)).json()
+            if state.get("lag") == 0 and state.get("events_handled", 0) > 0:
+                return
+            await asyncio.sleep(0.5)
+    _say("the projection is still catching up; the portal will fill in as it does")
 
 
 def _announce(token: str, state_dir: Path) -> None:
