@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from heyzack_shared.auth import issue_token
-from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.batches import Batch, Delivery
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts import ratings, topics
 from heyzack_shared.envelope import Envelope

@@ -1,58 +1,48 @@
-"""The batching consumer loop: Kafka → typed events → a sink that applies them exactly once in effect.
+"""The consume path every consumer shares: FastStream batches → typed events → a sink that applies them
+exactly once in effect.
 
-Kafka delivers at least once. The sink applies a batch's effects together with the consumer position it
-covers, in one atomic write of its own store; on (re)assignment the loop resumes from the positions the
-sink stored, not from Kafka's committed offsets, so the store and its position can never disagree.
-Messages that are not valid events go to the dead-letter topic before the batch is applied, so a
-position never passes a message that went nowhere.
+- **Positions live in the sink's own store**, written in the same atomic write as the effects (the
+  subscriber commits nothing to Kafka: `AckPolicy.MANUAL`). On assignment the partitions are paused, the
+  stored positions read (they stay paused while the store cannot be read), sought, and resumed.
+- **The offset fence**: every batch names, per partition, the span of offsets it covers; the sink applies a
+  partition's part only when that span starts at its stored position and otherwise answers with the
+  stored position, and the consumer seeks there. A zombie member, a consumer that never sought, a batch
+  lost to an error, a redelivery: a seek back, never a double count or a gap.
+- **Write-behind, one batch deep**: a sink may return before its write has landed; the batch's outcome is
+  collected before the next batch is sent (and before partitions are given up), so the store works while
+  the next fetch is parsed.
+- **Poison isolation**: a message that is not a valid event is dead-lettered before its batch is sent. A
+  batch that fails to apply is retried while the failure is transient (transient.py) and otherwise split
+  until the failing record stands alone; that record is dead-lettered with the error, and its partition
+  moves on. FastStream would log and swallow a handler's exception and fetch on: nothing here lets one
+  escape.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter, Gauge
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
 
-from heyzack_shared.contracts import RejectedEvent, parse_event
-from heyzack_shared.contracts.deadletter import DeadLetter
-from heyzack_shared.envelope import Envelope
-from heyzack_shared.kafka import new_producer
+from heyzack_shared import consumer_metrics as metrics
+from heyzack_shared.batches import Batch, Record, Refused, read_batch
+from heyzack_shared.dead_letters import DeadLetters
 from heyzack_shared.service import stoppable
+from heyzack_shared.transient import backoff, is_transient
 
 _log = logging.getLogger(__name__)
-_handled = Counter(
-    "heyzack_events_handled_total", "Messages handled (applied or dead-lettered)", ["consumer", "topic"]
-)
-_dead = Counter("heyzack_dead_letters_total", "Messages sent to the dead-letter topic", ["consumer"])
-_lag = Gauge("heyzack_consumer_lag", "Messages behind the partition end", ["consumer", "topic", "partition"])
-
-
-@dataclass(slots=True)
-class Delivery:
-    """An event and where it was read."""
-
-    event: Envelope
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass(slots=True)
-class Batch:
-    deliveries: list[Delivery] = field(default_factory=list)
-    positions: dict[TopicPartition, int] = field(default_factory=dict)
-    """Per partition, the offset of the next message to read once this batch is applied."""
 
 
 class EventSink(Protocol):
@@ -60,8 +50,10 @@ class EventSink(Protocol):
         """The stored next offset of each partition the sink has a position for."""
         ...
 
-    async def apply(self, batch: Batch) -> None:
-        """Apply the batch's effects and record `batch.positions`, atomically; duplicates are no-ops."""
+    async def apply(self, batch: Batch) -> Awaitable[Refused]:
+        """Start applying the batch with its positions, atomically and fenced (see the module); duplicates
+        are no-ops. May return before the write lands: awaiting the result gives the refused partitions,
+        or raises the write's error."""
         ...
 
 
@@ -72,45 +64,74 @@ class ConsumerConfig:
     topics: Sequence[str]
     group_id: str
     max_records: int = 5000
-    fetch_timeout_ms: int = 100
+    batch_timeout_ms: int = 100
     restart_delay: float = 1.0
 
 
 _STOP_TIMEOUT = 10.0
 
 
-async def _stop(consumer: AIOKafkaConsumer) -> None:
-    """Leave the group; bounded, because a broker that never answers a pending rebalance would otherwise
-    hold shutdown (and the next restart) forever."""
-    try:
-        await asyncio.wait_for(consumer.stop(), _STOP_TIMEOUT)
-    except TimeoutError:
-        _log.warning("consumer did not stop within %.0fs; abandoning its connections", _STOP_TIMEOUT)
-
-
 def consuming(config: ConsumerConfig, sink: EventSink) -> AbstractAsyncContextManager[None]:
-    """Consume into `sink` while the block runs; on the way out, stop after the batch in hand (by a flag the
-    loop checks between fetches: aiokafka can swallow a cancellation)."""
+    """Consume into `sink` while the block runs; on the way out, stop after the batch in hand, within a
+    bounded time (FastStream's own stop waits for the broker without a limit)."""
     return stoppable(
-        lambda stop: _consume_forever(config, sink, stop),
-        f"consumer {config.name}",
-        timeout=_STOP_TIMEOUT + 5,
+        lambda stop: _consume(config, sink, stop), f"consumer {config.name}", timeout=_STOP_TIMEOUT + 5
     )
 
 
-async def _consume_forever(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event) -> None:
-    """Run a BatchConsumer until `stop` is set (or cancelled), starting again (with a fresh dead-letter
-    producer) whenever the broker was unreachable; the loop resumes from the sink's stored positions."""
+async def _consume(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event) -> None:
+    """Start a FastStream broker with the fenced batch subscriber, trying again while Kafka is unreachable;
+    once started, FastStream and aiokafka reconnect by themselves."""
     while not stop.is_set():
-        dead_letters = new_producer(config.bootstrap)
+        broker = KafkaBroker(
+            config.bootstrap,
+            apply_types=False,  # the handler takes the raw records: no per-record work in FastStream
+            allow_auto_create_topics=False,  # topics come from heyzack_shared.kafka, with their partitions
+            log_level=logging.DEBUG,  # FastStream's "received/processed" lines, once per batch
+            graceful_timeout=_STOP_TIMEOUT,
+        )
+        handler = FencedBatches(config, sink, DeadLetters(broker, config.name, stop), stop)
+        subscriber = broker.subscriber(
+            *config.topics,
+            group_id=config.group_id,
+            batch=True,
+            max_records=config.max_records,
+            batch_timeout_ms=config.batch_timeout_ms,
+            ack_policy=AckPolicy.MANUAL,
+            listener=handler.listener,
+            decoder=_raw_records,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+        )
+        subscriber(handler.handle)
+        handler.subscriber = subscriber
         try:
-            await dead_letters.start()
-            await BatchConsumer(config, sink, dead_letters, stop).run()
+            await broker.start()
         except (KafkaError, OSError):
-            _log.exception("consumer %s stopped; restarting in %.1fs", config.name, config.restart_delay)
+            _log.exception(
+                "consumer %s could not start; trying again in %.1fs", config.name, config.restart_delay
+            )
+            await _bounded(broker.stop(), config.name)
+            await _pause(stop, config.restart_delay)
+            continue
+        try:
+            await stop.wait()
         finally:
-            await dead_letters.stop()
-        await _pause(stop, config.restart_delay)
+            await _bounded(broker.stop(), config.name)
+
+
+async def _raw_records(message: StreamMessage[Any]) -> Any:
+    """The batch's aiokafka records as they came (topic, partition and offset kept); async, so that
+    FastStream calls it in the loop rather than in a thread."""
+    return message.raw_message
+
+
+async def _bounded(stopping: Awaitable[None], name: str) -> None:
+    try:
+        await asyncio.wait_for(stopping, _STOP_TIMEOUT)
+    except TimeoutError:
+        _log.warning("consumer %s did not stop within %.0fs; abandoning its connections", name, _STOP_TIMEOUT)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
@@ -119,125 +140,206 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-class BatchConsumer:
+class _Stopping(Exception):
+    """The consumer is being stopped while waiting out a failure: leave the batch unapplied."""
+
+
+@dataclass(slots=True)
+class _InFlight:
+    batch: Batch
+    outcome: asyncio.Future[Refused]
+
+
+class FencedBatches:
+    """The subscriber's handler and rebalance listener: reads each fetch into a batch and gets it applied,
+    fenced, by the sink; isolates what cannot apply."""
+
     def __init__(
-        self,
-        config: ConsumerConfig,
-        sink: EventSink,
-        dead_letters: AIOKafkaProducer,
-        stop: asyncio.Event | None = None,
+        self, config: ConsumerConfig, sink: EventSink, dead_letters: DeadLetters, stop: asyncio.Event
     ) -> None:
-        self._config = config
+        self.subscriber: BatchSubscriber | None = None
+        self.listener = _ResumeFromSink(self)
+        self._name = config.name
         self._sink = sink
         self._dead_letters = dead_letters
-        self._stop = stop or asyncio.Event()
+        self._stop = stop
+        self._reading_from: dict[TopicPartition, int] = {}
+        """Per partition, where the consumer reads next (a seek, or the end of the last batch sent)."""
+        self._moved: set[TopicPartition] = set()
+        """Partitions sought, assigned or revoked while a fetch was in hand: its records of them are stale."""
+        self._in_flight: _InFlight | None = None
 
-    async def run(self) -> None:
-        """Consume until stopped; after a failure, start again from the sink's stored positions."""
-        while not self._stop.is_set():
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("consumer %s failed; restarting from stored positions", self._config.name)
-                await _pause(self._stop, self._config.restart_delay)
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._config.bootstrap,
-            group_id=self._config.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=64 * 1024 * 1024,
-        )
-        consumer.subscribe(list(self._config.topics), listener=_ResumeFromSink(consumer, self._sink))
-        await consumer.start()
+    async def handle(self, records: Sequence[Record]) -> None:
+        self._moved.clear()
+        batch, rejected = read_batch(records, self._reading_from)
+        fetched = batch.positions
         try:
-            while not self._stop.is_set():
-                records = await consumer.getmany(
-                    timeout_ms=self._config.fetch_timeout_ms, max_records=self._config.max_records
-                )
-                if records:
-                    await self._handle(records)
-                    self._observe_lag(consumer, records)
-        finally:
-            await _stop(consumer)
-
-    async def _handle(self, records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
-        batch = Batch()
-        rejected: list[DeadLetter] = []
-        for partition, messages in records.items():
-            for message in messages:
-                try:
-                    event = parse_event(message.value)
-                except RejectedEvent as rejection:
-                    rejected.append(self._dead_letter(message, rejection.reason))
-                    continue
-                batch.deliveries.append(Delivery(event, message.topic, message.partition, message.offset))
-            batch.positions[partition] = messages[-1].offset + 1
-        await self._send_dead_letters(rejected)
-        await self._sink.apply(batch)
-        for partition, messages in records.items():
-            _handled.labels(self._config.name, partition.topic).inc(len(messages))
-
-    def _dead_letter(self, message: ConsumerRecord[bytes, bytes], reason: str) -> DeadLetter:
-        return DeadLetter(
-            reason=reason,
-            consumer=self._config.name,
-            source_topic=message.topic,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            source_key_base64=base64.b64encode(message.key).decode() if message.key else None,
-            original_base64=base64.b64encode(message.value or b"").decode(),
-            rejected_at=datetime.now(UTC),
-        )
-
-    async def _send_dead_letters(self, letters: list[DeadLetter]) -> None:
-        deliveries = [
-            await self._dead_letters.send(DeadLetter.topic, letter.model_dump_json().encode())
-            for letter in letters
-        ]
-        for delivery, letter in zip(deliveries, letters, strict=True):
-            await delivery
-            _dead.labels(self._config.name).inc()
-            _log.warning(
-                "dead-lettered %s[%d]@%d: %s",
-                letter.source_topic,
-                letter.source_partition,
-                letter.source_offset,
-                letter.reason,
+            await self._settle()
+            batch = batch.without(self._moved)
+            await self._dead_letters.reject([r for r in rejected if _partition_of(r.record) in batch.spans])
+            await self._send(batch)
+        except _Stopping:
+            _log.info(
+                "consumer %s stopped while a batch waited; it is read again on the next start", self._name
             )
+        except Exception:
+            # Never let FastStream swallow an error and fetch on past this batch: start again from the store.
+            _log.exception("consumer %s failed on a batch; resuming from the stored positions", self._name)
+            self._in_flight = None
+            consumer = self._consumer()
+            if consumer is not None:
+                await self.assigned(consumer.assignment())
+        self._observe(fetched)
 
-    def _observe_lag(
-        self, consumer: AIOKafkaConsumer, records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> None:
-        for partition, messages in records.items():
-            end = consumer.highwater(partition)
-            if end is not None:
-                behind = max(0, end - messages[-1].offset - 1)
-                _lag.labels(self._config.name, partition.topic, partition.partition).set(behind)
+    async def _send(self, batch: Batch) -> None:
+        if not batch.spans:
+            return
+        for partition, span in batch.spans.items():
+            self._reading_from[partition] = span.end
+        try:
+            outcome = asyncio.ensure_future(await self._sink.apply(batch))
+        except Exception as error:
+            await self._recover(batch, error)
+            return
+        self._in_flight = _InFlight(batch, outcome)
+
+    async def _settle(self) -> None:
+        """Collect the outcome of the batch in flight: seek back where it was refused; wait out or isolate
+        what failed."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return
+        try:
+            refused = await in_flight.outcome
+        except Exception as error:
+            await self._recover(in_flight.batch, error)
+            return
+        self._applied(in_flight.batch, refused)
+
+    async def _recover(self, batch: Batch, error: Exception) -> None:
+        if is_transient(error):
+            await self._apply_now(batch, error)
+        else:
+            await self._isolate(batch, error)
+
+    async def _apply_now(self, batch: Batch, failure: Exception | None = None) -> None:
+        """Apply `batch` and wait for it, retrying transient failures with capped backoff (never
+        dead-lettering them); split it when it fails otherwise."""
+        attempt = 0
+        while True:
+            if failure is not None:
+                metrics.retries.labels(self._name).inc()
+                delay = backoff(attempt)
+                _log.warning("consumer %s: %r; retrying in %.2fs", self._name, failure, delay)
+                await _pause(self._stop, delay)
+                if self._stop.is_set():
+                    raise _Stopping
+                attempt += 1
+            try:
+                refused = await (await self._sink.apply(batch))
+            except Exception as error:
+                if is_transient(error) or not batch.deliveries:  # nothing to isolate: the store's own failure
+                    failure = error
+                    continue
+                await self._isolate(batch, error)
+                return
+            self._applied(batch, refused)
+            return
+
+    async def _isolate(self, batch: Batch, error: Exception) -> None:
+        """Split a failing batch partition by partition, then in halves, until the failing record stands
+        alone; dead-letter it and move its partition past it."""
+        if len(batch.spans) > 1:
+            for partition in list(batch.spans):
+                if partition not in self._moved:
+                    await self._apply_now(batch.only([partition]))
+            return
+        if len(batch.deliveries) > 1:
+            for half in batch.halves():
+                if batch.spans.keys() & self._moved:
+                    return  # the fence refused the first half: the partition was sought back
+                await self._apply_now(half)
+            return
+        await self._dead_letters.failed(batch.deliveries[0], error)
+        await self._apply_now(batch.positions_only())
+
+    def _applied(self, batch: Batch, refused: Refused) -> None:
+        metrics.handled(self._name, batch, refused)
+        for partition, position in refused.items():
+            self._seek(partition, position)
+
+    def _seek(self, partition: TopicPartition, position: int) -> None:
+        consumer = self._consumer()
+        if consumer is None or partition not in consumer.assignment():
+            return
+        _log.warning("consumer %s: %s resumes at its stored position %d", self._name, partition, position)
+        consumer.seek(partition, position)
+        self._reading_from[partition] = position
+        self._moved.add(partition)
+
+    def _consumer(self) -> AIOKafkaConsumer | None:
+        return self.subscriber.consumer if self.subscriber is not None else None
+
+    def _observe(self, fetched: dict[TopicPartition, int]) -> None:
+        consumer = self._consumer()
+        if consumer is not None:
+            metrics.observe_lag(self._name, consumer, fetched)
+
+    async def assigned(self, partitions: Collection[TopicPartition]) -> None:
+        """Resume each partition from its stored position; paused before anything else, and until then."""
+        consumer = self._consumer()
+        if consumer is None:
+            return
+        consumer.pause(*partitions)
+        self._moved.update(partitions)
+        attempt = 0
+        while True:
+            try:
+                await self._wait_for_in_flight()
+                stored = await self._sink.positions(partitions)
+                break
+            except Exception as error:
+                if self._stop.is_set():
+                    return
+                delay = backoff(attempt)
+                attempt += 1
+                _log.warning(
+                    "consumer %s cannot read its positions (%r); retrying in %.2fs", self._name, error, delay
+                )
+                await _pause(self._stop, delay)
+        for partition in partitions:
+            if partition in stored:
+                consumer.seek(partition, stored[partition])
+                self._reading_from[partition] = stored[partition]
+            else:
+                self._reading_from.pop(partition, None)
+                await consumer.seek_to_beginning(partition)
+        consumer.resume(*partitions)
+
+    async def revoked(self, partitions: Collection[TopicPartition]) -> None:
+        """Let the batch in flight land (or fail) before the partitions go to another member."""
+        self._moved.update(partitions)
+        for partition in partitions:
+            self._reading_from.pop(partition, None)
+        with contextlib.suppress(Exception):
+            await self._wait_for_in_flight()
+
+    async def _wait_for_in_flight(self) -> None:
+        in_flight = self._in_flight
+        if in_flight is not None:
+            await asyncio.wait([in_flight.outcome], timeout=_STOP_TIMEOUT)
 
 
 class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: AIOKafkaConsumer, sink: EventSink) -> None:
-        self._consumer = consumer
-        self._sink = sink
+    def __init__(self, handler: FencedBatches) -> None:
+        self._handler = handler
 
     async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        pass
+        await self._handler.revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        # Paused until the seeks are done: otherwise getmany may hand out records fetched from the
-        # group's reset position while this listener still awaits the sink.
-        self._consumer.pause(*assigned)
-        try:
-            stored = await self._sink.positions(assigned)
-            for partition in assigned:
-                if partition in stored:
-                    self._consumer.seek(partition, stored[partition])
-                else:
-                    await self._consumer.seek_to_beginning(partition)
-        finally:
-            self._consumer.resume(*assigned)
+        await self._handler.assigned(assigned)
+
+
+def _partition_of(record: Record) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)

@@ -3,16 +3,21 @@
 A domain service that reacts to other services' events gives `Inbox` a handler; each new event is handled
 on the batch's connection, so whatever the handler writes (its own tables, outbox rows) commits together
 with the record that the event was processed and with the consumer positions the batch covers.
+
+Fenced (see consumer.py): the batch's positions rows are locked first, and a partition's events are handled
+only when the batch's span starts at the stored position; otherwise the stored one is answered. A handler
+that raises rolls the whole batch back.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 
 import asyncpg
 from aiokafka import TopicPartition
 
-from heyzack_shared.consumer import Batch
+from heyzack_shared.batches import Batch, Refused
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.outbox import Connection
 
@@ -38,17 +43,44 @@ class Inbox:
         stored = {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
         return {partition: stored[partition] for partition in partitions if partition in stored}
 
-    async def apply(self, batch: Batch) -> None:
+    async def apply(self, batch: Batch) -> Awaitable[Refused]:
+        """Apply the batch now; the result is already settled."""
         async with self._pool.acquire() as conn, conn.transaction():
+            refused = await self._fence(conn, batch)
             for delivery in batch.deliveries:
+                if (delivery.topic, delivery.partition) in refused:
+                    continue
                 if await self._first_time(conn, delivery.event):
                     await self._handle(conn, delivery.event)
             await conn.executemany(
                 "INSERT INTO inbox_positions (consumer, topic, partition, next_offset)"
                 " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, topic, partition)"
                 " DO UPDATE SET next_offset = EXCLUDED.next_offset",
-                [(self._consumer, p.topic, p.partition, offset) for p, offset in batch.positions.items()],
+                [
+                    (self._consumer, p.topic, p.partition, span.end)
+                    for p, span in batch.spans.items()
+                    if (p.topic, p.partition) not in refused
+                ],
             )
+        outcome: asyncio.Future[Refused] = asyncio.get_running_loop().create_future()
+        outcome.set_result({TopicPartition(*key): position for key, position in refused.items()})
+        return outcome
+
+    async def _fence(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
+        """The batch's partitions whose span does not start at the stored position, with that position; the
+        rows stay locked until the batch commits, so two members cannot both pass the fence."""
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM inbox_positions"
+            " WHERE consumer = $1 AND topic = ANY($2::text[]) ORDER BY topic, partition FOR UPDATE",
+            self._consumer,
+            sorted({p.topic for p in batch.spans}),
+        )
+        stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+        return {
+            (p.topic, p.partition): stored[p.topic, p.partition]
+            for p, span in batch.spans.items()
+            if (p.topic, p.partition) in stored and stored[p.topic, p.partition] != span.start
+        }
 
     async def _first_time(self, conn: Connection, event: Envelope) -> bool:
         recorded = await conn.fetchval(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection
 
 from aiokafka import TopicPartition
 
-from heyzack_shared.consumer import Batch, ConsumerConfig, consuming
+from heyzack_shared.batches import Batch, Refused
+from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
@@ -23,8 +24,9 @@ class CountingSink:
         self.asked_positions += 1
         return {}
 
-    async def apply(self, batch: Batch) -> None:
+    async def apply(self, batch: Batch) -> Awaitable[Refused]:
         self.batches += 1
+        return asyncio.sleep(0, {})
 
 
 async def test_the_consumer_stops_whenever_its_block_ends(infrastructure: Endpoints) -> None:

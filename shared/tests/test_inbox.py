@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 from aiokafka import TopicPartition
 
-from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.batches import Batch, Delivery, Span
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts import topics
 from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
@@ -39,7 +39,7 @@ def _batch(events: list[Envelope], first_offset: int) -> Batch:
         Delivery(event, PARTITION.topic, PARTITION.partition, first_offset + n)
         for n, event in enumerate(events)
     ]
-    return Batch(deliveries, {PARTITION: first_offset + len(events)})
+    return Batch(deliveries, {PARTITION: Span(first_offset, first_offset + len(events))})
 
 
 def _events(count: int) -> list[Envelope]:
@@ -57,8 +57,9 @@ def _events(count: int) -> list[Envelope]:
 async def test_each_event_takes_effect_once_and_the_position_is_stored(pool: asyncpg.Pool) -> None:
     inbox = Inbox(pool, "test-consumer", record_seen)
     events = _events(3)
-    await inbox.apply(_batch(events, 10))
-    await inbox.apply(_batch(events[1:], 11))  # redelivered after a crash
+    assert await (await inbox.apply(_batch(events, 10))) == {}
+    redelivered = await inbox.apply(_batch(events[1:], 11))  # a zombie, or a consumer that never sought
+    assert await redelivered == {PARTITION: 13}, "the fence answers the stored position"
     assert await pool.fetchval("SELECT count(*) FROM seen") == 3
     assert await inbox.positions([PARTITION, TopicPartition(topics.RATINGS, 0)]) == {PARTITION: 13}
     assert await Inbox(pool, "another-consumer", record_seen).positions([PARTITION]) == {}

@@ -1,10 +1,13 @@
--- Applies one batch of the projector atomically, with its consumer positions (see read_models.py).
+-- Applies one batch of the projector atomically, with its consumer positions (see read_models.py), behind
+-- the offset fence: when a partition's span does not start at the position stored for it, nothing at all is
+-- written and the script answers those partitions with their stored positions (flat: field, position, ...);
+-- the consumer seeks there and sends the rest again. Otherwise it answers an empty array.
 -- Per aggregate and field, a value of a higher version replaces the stored one; a counted field moves its
 -- counter from the old value to the new; an aggregate seen for the first time counts in its kind's total;
 -- counter deltas are summed per partner and written once each. Replaying any part changes nothing.
 --
 -- KEYS[1], KEYS[2]: the generation's positions and progress hashes.
--- ARGV[1]: cjson [counted, partners, positions (flat field/offset list), events, latest occurred_at, applied at,
+-- ARGV[1]: cjson [counted, partners, spans (flat field/start/end list), events, latest occurred_at, applied at,
 --                 day counters]
 --   counted:   {kind: {field: counter prefix}}, and kind -> its total counter under counted[kind]['']
 --   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount ([a] or [a, b]) or false]],
@@ -24,6 +27,18 @@
 
 local call = redis.call
 local batch = cjson.decode(ARGV[1])
+
+local spans, refused, positions = batch[3], {}, {}
+for i = 1, #spans, 3 do
+  local stored = call('HGET', KEYS[1], spans[i])
+  if stored and tonumber(stored) ~= spans[i + 1] then
+    refused[#refused + 1] = spans[i]
+    refused[#refused + 1] = stored
+  end
+  positions[#positions + 1] = spans[i]
+  positions[#positions + 1] = string.format('%d', spans[i + 2])
+end
+if #refused > 0 then return refused end
 local counted = batch[1]
 local day_counters = batch[7] or {}
 local version_names = {}
@@ -253,8 +268,9 @@ for i = 1, #day_writes do
   local write = day_writes[i]
   call('HSET', write[1], unpack(write[2]))
 end
-if #batch[3] > 0 then call('HSET', KEYS[1], unpack(batch[3])) end
+if #positions > 0 then call('HSET', KEYS[1], unpack(positions)) end
 call('HINCRBY', KEYS[2], 'events_handled', batch[4])
 if batch[5] > last_event_at then call('HSET', KEYS[2], 'last_event_at', batch[5]) end
 call('HSET', KEYS[2], 'last_applied_at', batch[6])
 for i = 1, #changed_channels do call('PUBLISH', changed_channels[i], batch[6]) end
+return {}

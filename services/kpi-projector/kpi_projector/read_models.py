@@ -16,6 +16,7 @@ listen to it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from prometheus_client import Gauge
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from heyzack_shared.consumer import Batch
+from heyzack_shared.batches import Batch, Refused
 from kpi_projector.projections import (
     COUNTED,
     DAY_COUNTERS,
@@ -206,13 +207,13 @@ async def switch_generation(redis: Redis, generation: str, namespace: str = "hz"
 
 
 class ProjectionStore:
-    """Writes one generation of the read-models; the `EventSink` of the projector's `BatchConsumer`.
+    """Writes one generation of the read-models; the projector's `EventSink` (heyzack_shared.consumer).
 
     Write-behind, one batch deep: `apply` puts its script call on the wire and returns while Redis runs it, so
-    Redis applies a batch while the consumer fetches and parses the next; the next `apply` (or `flush`,
-    `positions`) first collects that call's outcome and raises its error. That is safe because positions are
-    stored only by the script that applies their batch: if a batch never lands, the consumer resumes from the
-    positions before it. Needs a client made with `decode_responses=True`.
+    Redis applies a batch while the consumer fetches and parses the next; the consumer collects the outcome
+    before it sends the next batch. Safe because positions are stored only by the script that applies their
+    batch, behind the offset fence: if a batch never lands, the consumer resumes from the positions before
+    it. Needs a client made with `decode_responses=True`.
     """
 
     def __init__(
@@ -223,7 +224,6 @@ class ProjectionStore:
         self._redis = redis
         self._keys = Keys(namespace)
         self._script = WriteBehindScript(redis, _APPLY_BATCH)
-        self._landing: datetime | None = None
 
     async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
         try:
@@ -238,16 +238,19 @@ class ProjectionStore:
         )
         return {p: int(offset) for p, offset in zip(ordered, stored, strict=True) if offset is not None}
 
-    async def apply(self, batch: Batch, *, applied_at: datetime | None = None) -> None:
-        """Apply the batch and record its positions in one atomic script call; a redelivery is a no-op."""
+    async def apply(self, batch: Batch, *, applied_at: datetime | None = None) -> asyncio.Task[Refused]:
+        """Send the batch and its positions as one atomic, fenced script call (see apply_batch.lua); a
+        redelivery is a no-op. Returns once the call is on the wire; the task gives the refused partitions
+        with their stored positions, or raises the call's error."""
         events = [delivery.event for delivery in batch.deliveries]
         # Freshness from the newest event of each partition (aware-datetime comparisons are not cheap).
         newest = {(delivery.topic, delivery.partition): delivery.event for delivery in batch.deliveries}
         latest = max((event.occurred_at for event in newest.values()), default=None)
+        partitions = {_position_field(p): p for p in batch.spans}
         payload = [
             _COUNTED,
             self._partners(project_all(events, self.zone)),
-            [item for p, offset in batch.positions.items() for item in (_position_field(p), str(offset))],
+            [item for field, p in partitions.items() for item in (field, *batch.spans[p].bounds)],
             len(events),
             utc_text(latest) if latest else "",
             utc_text(applied_at or datetime.now(UTC)),
@@ -255,16 +258,21 @@ class ProjectionStore:
         ]
         keys = [self._keys.positions(self.generation), self._keys.progress(self.generation)]
         text = orjson.dumps(payload)  # bytes: sent as they are, no copy decoded and encoded again
-        await self.flush()
-        await self._script.submit(keys, [text])
-        self._landing = latest
+        reply = await self._script.submit(keys, [text])
+        return asyncio.ensure_future(self._landed(reply, partitions, latest))
+
+    async def _landed(
+        self, reply: asyncio.Task[Any], partitions: dict[str, TopicPartition], latest: datetime | None
+    ) -> Refused:
+        """apply_batch.lua answers the refused partitions' fields and stored positions, flat."""
+        flat = await reply
+        if not flat and latest is not None:
+            _last_event.labels(self.generation).set(latest.timestamp())
+        return {partitions[flat[i]]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
     async def flush(self) -> None:
-        """Return once every batch given to `apply` is in Redis; raise the last one's error if it failed."""
-        landing, self._landing = self._landing, None
+        """Return once every batch given to `apply` has run; raise the last one's error if it failed."""
         await self._script.wait()
-        if landing is not None:
-            _last_event.labels(self.generation).set(landing.timestamp())
 
     async def close(self) -> None:
         """Stop: the batch in flight lands or not; either way the stored positions say where to resume."""

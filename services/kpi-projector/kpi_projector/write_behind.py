@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
@@ -26,11 +27,14 @@ class WriteBehindScript:
         self._script = script
         self._sha = hashlib.sha1(script.encode()).hexdigest()
         self._connection: AbstractConnection | None = None
-        self._reply: asyncio.Task[None] | None = None
+        self._reply: asyncio.Task[Any] | None = None
 
-    async def submit(self, keys: Sequence[str], args: Sequence[str | bytes]) -> None:
-        """Collect the previous call's outcome (raising its error), then send this call; don't wait for it."""
-        await self.wait()
+    async def submit(self, keys: Sequence[str], args: Sequence[str | bytes]) -> asyncio.Task[Any]:
+        """Send this call once the previous one has run, and don't wait for it: the task gives its reply.
+
+        The previous call's outcome belongs to whoever holds its task; it is not raised here.
+        """
+        await self._settled()
         connection = await self._connected()
         try:
             await connection.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
@@ -39,13 +43,21 @@ class WriteBehindScript:
             raise
         self._reply = asyncio.create_task(self._outcome(connection, keys, args))
         self._reply.add_done_callback(_report_failure)
+        return self._reply
 
     async def wait(self) -> None:
         """Return once the last call has run; raise its error if it failed (the call is then forgotten).
 
-        Several callers may wait for the same call (the consumer's next batch and a rebalance asking for
-        positions); a caller cancelled while waiting leaves the call running.
+        Several callers may wait for the same call (the consumer and a rebalance asking for positions); a
+        caller cancelled while waiting leaves the call running.
         """
+        reply = self._reply
+        await self._settled()
+        if reply is not None:
+            reply.result()
+
+    async def _settled(self) -> None:
+        """Wait for the last call; after a failure, what is left on its connection is unknown: drop it."""
         reply = self._reply
         if reply is None:
             return
@@ -54,7 +66,6 @@ class WriteBehindScript:
             self._reply = None
             if reply.cancelled() or reply.exception() is not None:
                 await self._drop()
-        reply.result()
 
     async def close(self) -> None:
         if self._reply is not None:
@@ -65,12 +76,12 @@ class WriteBehindScript:
 
     async def _outcome(
         self, connection: AbstractConnection, keys: Sequence[str], args: Sequence[str | bytes]
-    ) -> None:
+    ) -> Any:
         try:
-            await connection.read_response()
+            return await connection.read_response()
         except NoScriptError:  # a Redis that restarted or flushed its scripts since: send the source
             await connection.send_command("EVAL", self._script, len(keys), *keys, *args)
-            await connection.read_response()
+            return await connection.read_response()
 
     async def _connected(self) -> AbstractConnection:
         if self._connection is None:
@@ -85,7 +96,7 @@ class WriteBehindScript:
             await self._pool.release(connection)
 
 
-def _report_failure(reply: asyncio.Task[None]) -> None:
-    """Say at once that a call failed; the caller's next `submit` or `wait` raises it."""
+def _report_failure(reply: asyncio.Task[Any]) -> None:
+    """Say at once that a call failed (its holder decides what to do about it)."""
     if not reply.cancelled() and (error := reply.exception()) is not None:
         _log.error("a write-behind script call failed: %r", error)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
 
-from heyzack_shared.consumer import Batch, Delivery
+from heyzack_shared.batches import Batch, Delivery, Span
 from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope, EventData
@@ -150,11 +150,16 @@ class Events:
         return self._new(credits.CreditApplied, self.partner_id, version, data)
 
 
-def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: int = 0) -> Batch:
-    """The events as one consumer batch read from `partition` of a test topic, starting at `first_offset`."""
+def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: int | None = None) -> Batch:
+    """The events as one consumer batch read from `partition` of a test topic. With `first_offset`, the batch
+    covers the offsets from there (fenced: it applies only if that is the stored position, or none is
+    stored); without, it covers none (no position is checked or stored: the projection alone)."""
     topic = "test.installations"
-    deliveries = [Delivery(event, topic, partition, first_offset + n) for n, event in enumerate(events)]
-    return Batch(deliveries, {TopicPartition(topic, partition): first_offset + len(events)})
+    start = first_offset or 0
+    deliveries = [Delivery(event, topic, partition, start + n) for n, event in enumerate(events)]
+    if first_offset is None:
+        return Batch(deliveries)
+    return Batch(deliveries, {TopicPartition(topic, partition): Span(start, start + len(events))})
 
 
 def at(event: Envelope, moment: datetime) -> Envelope:

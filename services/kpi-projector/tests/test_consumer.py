@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kpi_projector_testkit import Events
 from redis.asyncio import Redis
 
-from heyzack_shared.consumer import Batch
+from heyzack_shared.batches import Batch, Span
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.envelope import Envelope
@@ -206,7 +206,7 @@ async def test_a_restarted_projector_resumes_from_its_stored_positions(
     store = ProjectionStore(
         redis, await live_generation(redis, settings.redis_namespace), settings.redis_namespace
     )
-    await store.apply(Batch([], {TopicPartition(topics.INSTALLATIONS, partition): offset + 1}))
+    await store.apply(Batch([], {TopicPartition(topics.INSTALLATIONS, partition): Span(offset, offset + 1)}))
     await store.flush()
     restarted = settings.model_copy(update={"consumer_group_id": f"{settings.consumer_group_id}-again"})
     async with projector(restarted) as client:

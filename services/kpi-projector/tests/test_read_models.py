@@ -12,7 +12,7 @@ from kpi_projector_testkit import Events, batch_of
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from heyzack_shared.consumer import Batch
+from heyzack_shared.batches import Batch
 from kpi_projector import queries
 from kpi_projector.projections import PARTNER_CREDITS
 from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation, switch_generation
@@ -237,7 +237,7 @@ async def test_a_batch_that_fails_lands_nothing_and_leaves_its_positions(
     redis: Redis, store: ProjectionStore, read_models: ReadModels, events: Events, namespace: str
 ) -> None:
     partition = TopicPartition("test.installations", 0)
-    await apply(store, batch_of([events.customer("cust-1")]))
+    await apply(store, batch_of([events.customer("cust-1")], first_offset=0))
     broken = ProjectionStore(redis, store.generation, namespace)
     other = Events(events.partner_id + "-broken")
     counters_key = Keys(namespace).partner(store.generation, other.partner_id, "kpi")

@@ -27,8 +27,8 @@ NOVEMBER = DateRange(preset="month_to_date", start=date(2026, 11, 1), end=date(2
 
 async def project(redis: Redis, namespace: str, *batches: Sequence[Envelope]) -> None:
     store = ProjectionStore(redis, await live_generation(redis, namespace), namespace, zone=ZONE)
-    for n, events in enumerate(batches):
-        await store.apply(batch_of(events, first_offset=n * 1000))
+    for events in batches:
+        await store.apply(batch_of(events))
     await store.flush()
 
 

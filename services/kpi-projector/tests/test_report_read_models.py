@@ -21,8 +21,8 @@ async def project(
     redis: Redis, namespace: str, *batches: Sequence[Envelope], zone: str = "Europe/Paris"
 ) -> None:
     store = ProjectionStore(redis, await live_generation(redis, namespace), namespace, zone=ZoneInfo(zone))
-    for n, events in enumerate(batches):
-        await store.apply(batch_of(events, first_offset=n * 1000))
+    for events in batches:
+        await store.apply(batch_of(events))
     await store.flush()
 
 
