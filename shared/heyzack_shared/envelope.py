@@ -1,4 +1,4 @@
-"""The event envelope every HeyZack topic carries (CONTRACT.md, "Envelope")."""
+"""The event envelope every HeyZack topic carries (docs/events.md, "The envelope")."""
 
 from __future__ import annotations
 

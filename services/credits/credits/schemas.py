@@ -1,4 +1,4 @@
-"""Request and response bodies of the credits HTTP API (CONTRACT.md)."""
+"""Request and response bodies of the credits HTTP API (docs/http-api.md)."""
 
 from __future__ import annotations
 

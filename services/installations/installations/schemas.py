@@ -1,4 +1,4 @@
-"""The HTTP request and response bodies (CONTRACT.md, installations endpoints). Money is integer cents."""
+"""The HTTP request and response bodies (docs/http-api.md, installations). Money is integer cents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How figures are shown to a partner (SPEC.md): integer arithmetic only, so no float ever rounds wrongly."""
+"""How figures are shown to a partner (docs/figures.md): integer arithmetic, so no float rounds wrongly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The dashboard of CONTRACT.md, assembled from read-model counters and the partner's credits aggregate.
+"""The dashboard (docs/figures.md), assembled from read-model counters and the partner's credits aggregate.
 
 Pure: the clock is an argument. "Current month" is resolved here, at query time, in the business time zone, so
 the revenue card rolls over at midnight on the 1st without any event.

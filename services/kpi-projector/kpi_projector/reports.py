@@ -1,4 +1,4 @@
-"""The reports of CONTRACT.md (`GET /v1/reports/{tab}`), assembled from the partner's day counters.
+"""The reports of docs/http-api.md (`GET /v1/reports/{tab}`), assembled from the partner's day counters.
 
 `installations_report` is pure: day counters (`projections.DayCounter` names, per business day) and a
 `DateRange` in, the contract's model out. `build_report` reads what a tab needs (the range and its previous

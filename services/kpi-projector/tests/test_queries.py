@@ -1,4 +1,4 @@
-"""The dashboard JSON of CONTRACT.md, from counters and the query's clock."""
+"""The dashboard JSON of docs/http-api.md, from counters and the query's clock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP request and response bodies (CONTRACT.md, ratings endpoints)."""
+"""The HTTP request and response bodies (docs/http-api.md, ratings)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ from heyzack_shared.envelope import Envelope
 
 
 def export(folder: Path) -> list[Path]:
+    """Write every event's JSON Schema into `folder`. Keys are sorted and nothing varies between runs (no
+    timestamps), so the same code always gives the same bytes: the committed `docs/schemas/` is checked
+    against a fresh export."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     models: list[type[Envelope] | type[DeadLetter]] = [*ALL_EVENTS, DeadLetter]
@@ -24,10 +27,16 @@ def export(folder: Path) -> list[Path]:
     return written
 
 
+def export_asyncapi(folder: Path) -> Path:
+    """Write the AsyncAPI document into `folder` as `asyncapi.json`, keys sorted like the schemas."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "asyncapi.json"
+    path.write_text(json.dumps(asyncapi.document(), indent=2, sort_keys=True) + "\n")
+    return path
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas")
     for path in export(folder):
         print(path)
-    asyncapi_path = folder / "asyncapi.json"
-    asyncapi_path.write_text(json.dumps(asyncapi.document(), indent=2) + "\n")
-    print(asyncapi_path)
+    print(export_asyncapi(folder))

@@ -1,6 +1,6 @@
 """What a report's keys mean, shared by every export format.
 
-A report snapshot is the `GET /v1/reports/{tab}` JSON (CONTRACT.md). Units follow from the key names the
+A report snapshot is the `GET /v1/reports/{tab}` JSON (docs/http-api.md). Units follow from the key names the
 contract fixes: `*_cents` is money in integer euro cents, `*_rate` (and `rate`) a fraction 0–1, `*_minutes`
 a duration, `*rating*` stars, `date` an ISO day. Everything else numeric is a plain count or score.
 """
@@ -169,7 +169,7 @@ def display(value: Any, kind: Kind) -> str:
 
 
 def _half_up(value: float, places: int = 1) -> str:
-    """Half up like every display of SPEC.md (4.25 → "4.3"), not float formatting's half even."""
+    """Half up like every display (docs/figures.md: 4.25 → "4.3"), not float formatting's half even."""
     exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return f"{exact:,}"
 
