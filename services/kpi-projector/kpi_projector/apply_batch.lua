@@ -27,6 +27,17 @@
 
 local call = redis.call
 local batch = cjson.decode(ARGV[1])
+-- Lua numbers are doubles: past 2^53 an integer is no longer exact, so a version or an amount beyond it
+-- fails the batch (before any write) instead of being stored wrong; the consumer isolates the event.
+local EXACT = 9007199254740992
+
+local function inexact(number)
+  return number > EXACT or number < -EXACT
+end
+
+local function refuse(what)
+  error('not exact: ' .. what .. ' is beyond 2^53')
+end
 
 local spans, refused, positions = batch[3], {}, {}
 for i = 1, #spans, 3 do
@@ -103,6 +114,7 @@ local function contribution(spec, state)
     local a, b = tonumber(state[fields[1]]), 0
     if fields[2] then b = tonumber(state[fields[2]]) end
     if not a or not b then return nil end
+    if inexact(a) or inexact(b) then refuse('a field of ' .. name) end
     amount = a - b
   end
   return day, name, amount
@@ -131,6 +143,7 @@ for p = 1, #partners do
   for a = 1, #aggregates do
     local aggregate = aggregates[a]
     local kind, version, values, older = aggregate[2], aggregate[3], aggregate[4], aggregate[5]
+    if inexact(version) then refuse('the version of ' .. kind .. ' ' .. aggregate[1]) end
     local key = key_prefix .. kind .. ':' .. aggregate[1]
     local plan = plan_of(kind)
     local counts, at = plan.counts, plan.at
@@ -151,6 +164,7 @@ for p = 1, #partners do
     local oldest = version
     if older then
       for _, field_version in pairs(older) do
+        if inexact(field_version) then refuse('a field version of ' .. kind .. ' ' .. aggregate[1]) end
         if field_version < oldest then oldest = field_version end
       end
     end
@@ -245,7 +259,9 @@ for p = 1, #partners do
           if not number then error('day counter ' .. names[i] .. ' of ' .. day_key .. ' is not an integer') end
         end
         writes[#writes + 1] = names[i]
-        writes[#writes + 1] = string.format('%d', number + moved[i])
+        local sum = number + moved[i]
+        if inexact(sum) then refuse('day counter ' .. names[i] .. ' of ' .. day_key) end
+        writes[#writes + 1] = string.format('%d', sum)
       end
       day_writes[#day_writes + 1] = {day_key, writes}
     end
