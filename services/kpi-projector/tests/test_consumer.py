@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,58 +12,18 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kpi_projector_testkit import Events
 from redis.asyncio import Redis
+from running_projector import dashboard_shows, projector, publish
 
 from heyzack_shared.batches import Batch, Span
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.deadletter import DeadLetter
-from heyzack_shared.envelope import Envelope
-from heyzack_shared.kafka import new_producer
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
-from kpi_projector.app import create_app
 from kpi_projector.read_models import ProjectionStore, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
 
 Published = list[tuple[int, int]]
 """(partition, offset) of each message published."""
-
-
-@asynccontextmanager
-async def projector(
-    settings: ProjectorSettings, *, now: datetime | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The projector app running in-process (lifespan: Redis, consumer task), and a client of its API; `now`
-    fixes the read API's clock."""
-    app = create_app(settings)
-    if now is not None:
-        app.state.clock = lambda: now
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://kpi-projector") as client:
-            yield client
-
-
-async def publish(bootstrap: str, topic: str, key: str, values: Sequence[Envelope | bytes]) -> Published:
-    producer = new_producer(bootstrap)
-    await producer.start()
-    try:
-        sent = []
-        for value in values:
-            raw = value if isinstance(value, bytes) else value.to_json()
-            metadata = await (await producer.send(topic, raw, key=key.encode()))
-            sent.append((metadata.partition, metadata.offset))
-        return sent
-    finally:
-        await producer.stop()
-
-
-def dashboard_shows(client: httpx.AsyncClient, token: str, expected: dict[str, Any]) -> Callable[[], Any]:
-    async def check() -> bool:
-        response = await client.get("/v1/dashboard", headers={"Authorization": f"Bearer {token}"})
-        cards = response.json()["cards"]
-        return all(cards[name] == card for name, card in expected.items())
-
-    return check
 
 
 def cards(
