@@ -19,7 +19,7 @@ from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
-from kpi_projector.projections import PARTNER_CREDITS
+from kpi_projector.projections.vocabulary import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
 
 router = APIRouter()

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from heyzack_shared.contracts.credits import SaleSource
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ALL_TIME,
     CATEGORY_COST,
     CATEGORY_REVENUE,

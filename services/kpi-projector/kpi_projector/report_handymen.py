@@ -19,7 +19,7 @@ import orjson
 from pydantic import BaseModel
 
 from heyzack_shared.contracts.installations import DeviceType
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     HANDYMAN_APPROVED,
     HANDYMAN_RATINGS,
     HANDYMAN_RESPONSE_SECONDS,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ALL_TIME,
     INSTALLATIONS_CREATED,
     INSTALLATIONS_SKU,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ISSUES_REPORTED,
     ISSUES_RESOLVED,
     NPS_ANSWERS,

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.errors import HeyZackError, NotFound
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     HANDYMAN,
     INSTALLATIONS_APPROVED_ON,
     INSTALLATIONS_CREATED,

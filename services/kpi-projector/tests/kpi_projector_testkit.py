@@ -15,6 +15,7 @@ from heyzack_shared.consumer import Batch, Delivery
 from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope, EventData
+from kpi_projector.projections import AggregateChange
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -155,6 +156,11 @@ def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: in
     topic = "test.installations"
     deliveries = [Delivery(event, topic, partition, first_offset + n) for n, event in enumerate(events)]
     return Batch(deliveries, {TopicPartition(topic, partition): first_offset + len(events)})
+
+
+def version_of(change: AggregateChange, field: str) -> int:
+    """The version that set `field` of a (possibly merged) change."""
+    return change.field_versions[field] if change.field_versions is not None else change.version
 
 
 def at(event: Envelope, moment: datetime) -> Envelope:

@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 
 from heyzack_shared.consumer import Batch
 from kpi_projector import queries
-from kpi_projector.projections import PARTNER_CREDITS
+from kpi_projector.projections.vocabulary import PARTNER_CREDITS
 from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation, switch_generation
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -13,7 +13,7 @@ from test_report_people_api import History
 from test_report_read_models import project
 
 from heyzack_shared.envelope import Envelope
-from kpi_projector.projections import HANDYMAN
+from kpi_projector.projections.vocabulary import HANDYMAN
 from kpi_projector.ranges import resolve
 from kpi_projector.read_models import ReadModels
 from kpi_projector.reports import read_report
