@@ -118,7 +118,7 @@ if ARGV[4] == 'indexed' then
   end
   return '{' .. table.concat(members, ',') .. '}'
 end
-return redis.call('HMGET', prefix .. ARGV[5], unpack(ARGV, 6))
+return redis.error_reply('unknown read ' .. ARGV[4])
 """
 _COUNTED: Final = {
     kind: {"": total(kind)} | {name: counter_prefix(kind, name) for name in names}
@@ -191,11 +191,6 @@ async def live_generation(redis: Redis, namespace: str = "hz") -> str:
     if not isinstance(generation, str):
         raise TypeError(f"{pointer} holds {generation!r}: expected a text (decode_responses=True)")
     return generation
-
-
-async def switch_generation(redis: Redis, generation: str, namespace: str = "hz") -> None:
-    """Point every later read at `generation`, at once."""
-    await redis.set(Keys(namespace).pointer, generation)
 
 
 class ProjectionStore:
@@ -323,13 +318,6 @@ class ReadModels:
         )
         counters = {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
         return counters, dict(zip(fields, values, strict=True))
-
-    async def aggregate(
-        self, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
-    ) -> dict[str, str | None]:
-        """The current values of some fields of one aggregate, in one round trip."""
-        values = await self._live(partner_id, "fields", f"agg:{kind}:{aggregate_id}", *fields)
-        return dict(zip(fields, values, strict=True))
 
     async def day_counters(
         self, partner_id: str, days: Sequence[date], names: Collection[str] = ()

@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
+from redis.asyncio import Redis
 
 from heyzack_shared.consumer import Batch, Delivery
 from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope, EventData
 from kpi_projector.projections import AggregateChange
+from kpi_projector.read_models import Keys, ReadModels
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -156,6 +158,19 @@ def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: in
     topic = "test.installations"
     deliveries = [Delivery(event, topic, partition, first_offset + n) for n, event in enumerate(events)]
     return Batch(deliveries, {TopicPartition(topic, partition): first_offset + len(events)})
+
+
+async def aggregate_fields(
+    read_models: ReadModels, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
+) -> dict[str, str | None]:
+    """The current values of some fields of one aggregate (of the live generation)."""
+    _, values = await read_models.dashboard_figures(partner_id, kind, aggregate_id, fields)
+    return values
+
+
+async def switch_generation(redis: Redis, generation: str, namespace: str) -> None:
+    """Point every later read at `generation`, as a finished rebuild would."""
+    await redis.set(Keys(namespace).pointer, generation)
 
 
 def version_of(change: AggregateChange, field: str) -> int:
