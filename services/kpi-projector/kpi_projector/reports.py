@@ -2,8 +2,8 @@
 portal take the tab list from.
 
 Each tab's module declares its `ReportTab` (name, label, response model, reader, the day counters it reads and
-the charts the portal draws); `read_report` answers a query with the tab's model, the single snapshot both the
-JSON endpoint and the exports are made from.
+the charts the portal draws); a tab's reader answers a `ReportQuery` with its model, the single snapshot both
+the JSON endpoint and the exports are made from.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from kpi_projector import (
     report_inventory,
     report_satisfaction,
 )
-from kpi_projector.read_models import ReadModels
-from kpi_projector.report_models import ChartSpec, ReportQuery, ReportTab
+from kpi_projector.report_models import ChartSpec, ReportTab
 
 REPORT_TABS: Final[dict[str, ReportTab]] = {
     tab.name: tab
@@ -68,8 +67,3 @@ def report_tabs() -> ReportTabs:
             for tab in REPORT_TABS.values()
         ]
     )
-
-
-async def read_report(read_models: ReadModels, tab: str, query: ReportQuery) -> BaseModel:
-    """The report model of `tab` (404 when unknown) for `query`, read in one round trip."""
-    return await report_tab(tab).read(read_models, query)

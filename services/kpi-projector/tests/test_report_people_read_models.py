@@ -17,7 +17,7 @@ from kpi_projector.projections.vocabulary import HANDYMAN
 from kpi_projector.ranges import resolve
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import ReportQuery
-from kpi_projector.reports import read_report
+from kpi_projector.reports import REPORT_TABS
 
 TODAY = date(2026, 11, 25)
 
@@ -32,7 +32,7 @@ async def reports(redis: Redis, namespace: str, partner_id: str) -> list[dict[st
     chosen = resolve("last_7_days", None, None, TODAY)
     query = ReportQuery(partner_id, chosen, REPORT_NOW, ZoneInfo("Europe/Paris"))
     return [
-        (await read_report(read_models, tab, query)).model_dump(mode="json")
+        (await REPORT_TABS[tab].read(read_models, query)).model_dump(mode="json")
         for tab in ("handymen", "satisfaction")
     ]
 
