@@ -36,10 +36,10 @@ from heyzack_stack.commerce import simulate
 from heyzack_stack.infra import start_infrastructure
 from kpi_projector.app import create_app
 from kpi_projector.read_models import ProjectionStore, live_generation
+from kpi_projector.reports import REPORT_TABS
 from kpi_projector.settings import ProjectorSettings
 
 SECRET = "report-bench-secret-of-at-least-32-bytes"
-TABS = ("installations", "handymen", "inventory", "financial", "satisfaction")
 
 
 def history(work: workload.Workload, partner_id: str) -> list[Envelope]:
@@ -163,9 +163,9 @@ async def main(requests: int) -> int:
 
 
 async def report_latencies(http: httpx.AsyncClient, headers: dict[str, str], requests: int) -> None:
-    for tab in TABS:
+    for tab in REPORT_TABS:
         timings = await latencies(http, f"/v1/reports/{tab}?range=last_90_days", headers, requests)
-        print(f"GET /v1/reports/{tab:<13} 90 days: " + (describe(timings) if timings else "not built yet"))
+        print(f"GET /v1/reports/{tab:<13} 90 days: " + (describe(timings) if timings else "failed"))
     for fmt in ("csv", "xlsx", "pdf"):
         path = f"/v1/reports/installations/export?format={fmt}&range=last_90_days"
         timings = await latencies(http, path, headers, max(20, requests // 10))

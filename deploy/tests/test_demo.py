@@ -34,12 +34,12 @@ from installations.app import create_app as create_installations
 from installations.history import ImportInstallation
 from installations.settings import InstallationsSettings
 from kpi_projector.app import create_app as create_projector
+from kpi_projector.reports import REPORT_TABS
 from kpi_projector.settings import ProjectorSettings
 from ratings.app import create_app as create_ratings
 from ratings.settings import RatingsSettings
 
 Json = dict[str, Any]
-TABS = ("installations", "handymen", "inventory", "financial", "satisfaction")
 PARTNER = "partner-demo-history"
 NOW = datetime(2026, 6, 17, 15, 0, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ class Demo:
     async def figures(self) -> Json:
         """The dashboard cards and every tab over the last 30 days, without the moment they were read."""
         figures = {"cards": (await self.get("/v1/dashboard"))["cards"]}
-        for tab in TABS:
+        for tab in REPORT_TABS:
             report = await self.get(f"/v1/reports/{tab}?range=last_30_days")
             figures[tab] = {part: report[part] for part in ("summary", "series", "tables")}
         return figures

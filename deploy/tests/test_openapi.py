@@ -11,7 +11,13 @@ EXPECTED_PATHS = {
     "installations": {"/v1/customers", "/v1/installations", "/v1/installations/{installation_id}/status"},
     "ratings": {"/v1/ratings"},
     "credits": {"/v1/credits", "/v1/credits/apply"},
-    "kpi-projector": {"/v1/dashboard", "/v1/reports/{tab}", "/v1/reports/{tab}/export", "/v1/changes"},
+    "kpi-projector": {
+        "/v1/dashboard",
+        "/v1/reports",
+        "/v1/reports/{tab}",
+        "/v1/reports/{tab}/export",
+        "/v1/changes",
+    },
 }
 
 

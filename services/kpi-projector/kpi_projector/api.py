@@ -19,8 +19,9 @@ from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
-from kpi_projector.projections import PARTNER_CREDITS
+from kpi_projector.projections.vocabulary import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
+from kpi_projector.report_models import ReportQuery, ReportTab
 
 router = APIRouter()
 
@@ -127,37 +128,50 @@ def report_range(
     return ranges.resolve(preset, start, end, now.astimezone(zone).date())
 
 
-@router.get(
-    "/v1/reports/{tab}",
-    response_model=reports.Report,
-    tags=["reports"],
-    responses={404: {"description": "unknown tab"}, 422: {"description": "bad range"}, 501: {}},
-)
-async def get_report(
-    tab: str,
+@router.get("/v1/reports", response_model=reports.ReportTabs, tags=["reports"])
+async def get_report_tabs(_: CurrentCaller) -> reports.ReportTabs:
+    """The report tabs, in the order the portal shows them: each one's name (the `{tab}` of
+    `GET /v1/reports/{tab}` and its export), label and the charts drawn from its report."""
+    return reports.report_tabs()
+
+
+async def _report_tab(tab: str, _: CurrentCaller) -> ReportTab:
+    """The tab of the path, once the caller is known (401 first, then 404 for a tab that does not exist)."""
+    return reports.report_tab(tab)
+
+
+async def _report_query(
     caller: CurrentCaller,
-    read_models: ReadModelsDep,
     zone: BusinessZone,
     clock: Clock,
     low_stock_threshold: LowStockThreshold,
     preset: RangeParameter = ranges.DEFAULT_PRESET,
     start: DateParameter = None,
     end: DateParameter = None,
-) -> reports.Report:
-    """One tab of the caller's partner's reports over a date range, each figure also for the previous period
-    of equal length; days are business days (the response names the time zone)."""
-    reports.check_tab(tab)
+) -> ReportQuery:
+    """The caller's partner's query over the range of the request (422 when bad), at the clock's now."""
     now = clock()
     chosen = report_range(preset, start, end, now, zone)
-    return await reports.read_report(
-        read_models,
-        caller.partner_id,
-        tab,
-        chosen,
-        now=now,
-        zone=zone,
-        low_stock_threshold=low_stock_threshold,
-    )
+    return ReportQuery(caller.partner_id, chosen, now, zone, low_stock_threshold)
+
+
+ReportTabDep = Annotated[ReportTab, Depends(_report_tab)]
+ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
+
+
+@router.get(
+    "/v1/reports/{tab}",
+    response_model=reports.Report,
+    tags=["reports"],
+    responses={404: {"description": "unknown tab"}, 422: {"description": "bad range"}},
+)
+async def get_report(
+    report_tab: ReportTabDep, query: ReportQueryDep, read_models: ReadModelsDep
+) -> BaseModel:
+    """One tab of the caller's partner's reports over a date range, each figure also for the previous period
+    of equal length; days are business days (the response names the time zone). The tabs are listed by
+    `GET /v1/reports`."""
+    return await report_tab.read(read_models, query)
 
 
 ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", description="the file type")]
@@ -174,31 +188,19 @@ ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", de
         },
         404: {"description": "unknown tab"},
         422: {"description": "bad range or format"},
-        501: {},
     },
 )
 async def export_report(
-    tab: str,
-    caller: CurrentCaller,
+    report_tab: ReportTabDep,
+    query: ReportQueryDep,
     read_models: ReadModelsDep,
-    zone: BusinessZone,
-    clock: Clock,
-    low_stock_threshold: LowStockThreshold,
     file_format: ExportFormat,
-    preset: RangeParameter = ranges.DEFAULT_PRESET,
-    start: DateParameter = None,
-    end: DateParameter = None,
 ) -> Response:
     """The same report as `GET /v1/reports/{tab}`, from the same snapshot, as a CSV, Excel or PDF download."""
-    reports.check_tab(tab)
-    now = clock()
-    chosen = report_range(preset, start, end, now, zone)
-    snapshot = await reports.build_report(
-        read_models, caller.partner_id, tab, chosen, now, zone, low_stock_threshold=low_stock_threshold
-    )
+    snapshot = (await report_tab.read(read_models, query)).model_dump(mode="json")
     export = FORMATS[file_format]
     return Response(
-        export.render(snapshot, caller.partner_id),
+        export.render(snapshot, query.partner_id),
         media_type=export.media_type,
         headers={"Content-Disposition": content_disposition(filename(snapshot, file_format))},
     )

@@ -21,7 +21,7 @@ from kpi_projector.display import (
     one_decimal,
     tenths_half_up,
 )
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     BALANCE,
     CUSTOMER,
     HANDYMAN,

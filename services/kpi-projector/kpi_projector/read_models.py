@@ -4,10 +4,10 @@ Every key of a partner is `<ns>:<generation>:{<partner_id>}:<family>` (the hash 
 one Cluster slot); the consumer's are `<ns>:<generation>:positions` and `:progress`; the pointer
 `<ns>:generation` names the generation reads use, so a rebuild can fill a new generation beside the live one
 and then switch reads atomically. Families of a partner:
-- `kpi` — hash of counters (`projections.total` / `projections.counter` names) → integer;
+- `kpi` — hash of counters (`vocabulary.total` / `vocabulary.counter` names) → integer;
 - `agg:<kind>:<aggregate_id>` — hash of the aggregate's field values, `v:<field>` the version that set each
   value, and `v` the highest version applied (present = counted in the kind's total);
-- `rep:day:<YYYY-MM-DD>` — hash of the day counters (`projections.DayCounter`) of that business day: what the
+- `rep:day:<YYYY-MM-DD>` — hash of the day counters (`vocabulary.DayCounter`) of that business day: what the
   reports sum over a range, so a range and its previous period cost one read of O(days) hashes.
 The pub/sub channel `<ns>:changes:{<partner_id>}` is told, by the script that applies a batch, that the batch
 changed the partner's read-models (the message is the batch's applied-at time); the portal's live updates
@@ -33,16 +33,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from heyzack_shared.batches import Batch, Refused
-from kpi_projector.projections import (
-    COUNTED,
-    DAY_COUNTERS,
-    DEFAULT_ZONE,
-    AggregateChange,
-    counter_prefix,
-    project_all,
-    total,
-    utc_text,
-)
+from kpi_projector.projections.business_time import DEFAULT_ZONE, utc_text
+from kpi_projector.projections.engine import AggregateChange, project_all
+from kpi_projector.projections.vocabulary import COUNTED, DAY_COUNTERS, counter_prefix, total
 from kpi_projector.write_behind import WriteBehindScript
 
 INITIAL_GENERATION: Final = "g1"
@@ -127,7 +120,7 @@ if ARGV[4] == 'indexed' then
   end
   return '{' .. table.concat(members, ',') .. '}'
 end
-return redis.call('HMGET', prefix .. ARGV[5], unpack(ARGV, 6))
+return redis.error_reply('unknown read ' .. ARGV[4])
 """
 _COUNTED: Final = {
     kind: {"": total(kind)} | {name: counter_prefix(kind, name) for name in names}
@@ -210,11 +203,6 @@ async def live_generation(redis: Redis, namespace: str = "hz") -> str:
     if not isinstance(generation, str):
         raise TypeError(f"{pointer} holds {generation!r}: expected a text (decode_responses=True)")
     return generation
-
-
-async def switch_generation(redis: Redis, generation: str, namespace: str = "hz") -> None:
-    """Point every later read at `generation`, at once."""
-    await redis.set(Keys(namespace).pointer, generation)
 
 
 class ProjectionStore:
@@ -336,7 +324,7 @@ class ReadModels:
         self._read_live = redis.register_script(_READ_LIVE)
 
     async def dashboard_counters(self, partner_id: str) -> dict[str, int]:
-        """The partner's KPI counters (`projections.total` / `counter` names), in one round trip."""
+        """The partner's KPI counters (`vocabulary.total` / `counter` names), in one round trip."""
         flat = await self._live(partner_id, "hash", "kpi")
         return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
@@ -350,17 +338,10 @@ class ReadModels:
         counters = {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
         return counters, dict(zip(fields, values, strict=True))
 
-    async def aggregate(
-        self, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
-    ) -> dict[str, str | None]:
-        """The current values of some fields of one aggregate, in one round trip."""
-        values = await self._live(partner_id, "fields", f"agg:{kind}:{aggregate_id}", *fields)
-        return dict(zip(fields, values, strict=True))
-
     async def day_counters(
         self, partner_id: str, days: Sequence[date], names: Collection[str] = ()
     ) -> dict[date, dict[str, int]]:
-        """The partner's day counters (`projections.DayCounter` names) of each of `days`, in one round trip of
+        """The partner's day counters (`vocabulary.DayCounter` names) of each of `days`, in one round trip of
         one generation; a day without any is an empty dict. With `names`, only the counters of those names
         (each also keyed: `<name>:<key>...`), which is all a report tab reads: less to send and to decode."""
         hashes = await self._counters(partner_id, names, [_DAY + day.isoformat() for day in days])
@@ -387,7 +368,7 @@ class ReadModels:
         names: Collection[str] = (),
     ) -> tuple[dict[date, dict[str, int]], dict[str, dict[str, int]], list[dict[str, str]]]:
         """In one round trip of one generation: the day counters of `days`, the counters of the other buckets
-        `buckets` (e.g. `projections.ALL_TIME`) and all fields of the aggregates `(kind, id)`. With `names`,
+        `buckets` (e.g. `vocabulary.ALL_TIME`) and all fields of the aggregates `(kind, id)`. With `names`,
         only the counters of those names (as `day_counters`)."""
         families = [
             *(_DAY + day.isoformat() for day in days),

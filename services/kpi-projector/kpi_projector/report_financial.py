@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from heyzack_shared.contracts.credits import SaleSource
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ALL_TIME,
     CATEGORY_COST,
     CATEGORY_REVENUE,
@@ -42,10 +42,13 @@ from kpi_projector.projections import (
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
+    ChartSpec,
     DayCounters,
     Figure,
     PreviousRange,
+    ReportQuery,
     ReportRange,
+    ReportTab,
     by_key,
     header,
     ratio,
@@ -264,12 +267,36 @@ def financial_report(
     )
 
 
-async def read_financial(
-    read_models: ReadModels, partner_id: str, chosen: DateRange, *, now: dt.datetime, zone: ZoneInfo
-) -> FinancialReport:
+async def read_financial(read_models: ReadModels, query: ReportQuery) -> FinancialReport:
     """The financial tab, read in one round trip of one generation."""
-    days = [*chosen.previous.dates(), *chosen.dates()]
+    partner_id = query.partner_id
     counters, buckets, (credits,) = await read_models.report_inputs(
-        partner_id, days, [ALL_TIME], [(PARTNER_CREDITS, partner_id)], names=FINANCIAL_COUNTERS
+        partner_id, query.days(), [ALL_TIME], [(PARTNER_CREDITS, partner_id)], names=FINANCIAL_COUNTERS
     )
-    return financial_report(partner_id, counters, buckets[ALL_TIME], credits, chosen, now=now, zone=zone)
+    return financial_report(
+        partner_id, counters, buckets[ALL_TIME], credits, query.chosen, now=query.now, zone=query.zone
+    )
+
+
+TAB: Final = ReportTab(
+    name="financial",
+    label="Financial",
+    model=FinancialReport,
+    read=read_financial,
+    counters=FINANCIAL_COUNTERS,
+    charts=(
+        ChartSpec(
+            series="daily",
+            title="Revenue per day by source",
+            keys=["partner_revenue_cents", "product_sales_cents", "service_fees_cents"],
+        ),
+        ChartSpec(table="revenue_by_source", title="Revenue by source", keys=["revenue_cents"]),
+        ChartSpec(
+            table="margin_by_category",
+            title="Revenue and cost by category",
+            keys=["revenue_cents", "cost_cents"],
+        ),
+        ChartSpec(table="aging", title="Payment aging: unpaid amounts", keys=["unpaid_cents"]),
+        ChartSpec(table="commission_by_month", title="Commission by month", keys=["commission_cents"]),
+    ),
+)

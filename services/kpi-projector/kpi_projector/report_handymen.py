@@ -10,6 +10,7 @@ handymen with any activity (an approval, a rating or a job start) in the period.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from typing import Final, Literal
@@ -19,7 +20,8 @@ import orjson
 from pydantic import BaseModel
 
 from heyzack_shared.contracts.installations import DeviceType
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
+    HANDYMAN,
     HANDYMAN_APPROVED,
     HANDYMAN_RATINGS,
     HANDYMAN_RESPONSE_SECONDS,
@@ -28,11 +30,15 @@ from kpi_projector.projections import (
     HANDYMAN_STARS,
 )
 from kpi_projector.ranges import DateRange
+from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
+    ChartSpec,
     DayCounters,
     Figure,
     PreviousRange,
+    ReportQuery,
     ReportRange,
+    ReportTab,
     by_key,
     header,
     totals,
@@ -183,3 +189,26 @@ def handymen_report(
         series=HandymenSeries(),
         tables=HandymenTables(handymen=rows),
     )
+
+
+async def read_handymen(read_models: ReadModels, query: ReportQuery) -> HandymenReport:
+    """The handymen tab: its day counters and the handymen's profiles."""
+    counters, profiles = await asyncio.gather(  # two reads at once: no more apart than one after another
+        read_models.day_counters(query.partner_id, query.days(), HANDYMEN_COUNTERS),
+        read_models.indexed_aggregates(query.partner_id, HANDYMAN, "handyman_id"),
+    )
+    return handymen_report(query.partner_id, counters, profiles, query.chosen, now=query.now, zone=query.zone)
+
+
+TAB: Final = ReportTab(
+    name="handymen",
+    label="Handymen",
+    model=HandymenReport,
+    read=read_handymen,
+    counters=HANDYMEN_COUNTERS,
+    charts=(
+        ChartSpec(table="handymen", title="Ranking: approved installations", keys=["approved"], top=10),
+        ChartSpec(table="handymen", title="Revenue per handyman", keys=["revenue_cents"], top=10),
+        ChartSpec(table="handymen", title="Skill radar: the top 3 handymen", radar=True, top=3),
+    ),
+)

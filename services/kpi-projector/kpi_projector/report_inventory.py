@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ALL_TIME,
     INSTALLATIONS_CREATED,
     INSTALLATIONS_SKU,
@@ -33,16 +33,19 @@ from kpi_projector.projections import (
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
+    DEFAULT_LOW_STOCK_THRESHOLD,
+    ChartSpec,
     DayCounters,
     Figure,
     PreviousRange,
+    ReportQuery,
     ReportRange,
+    ReportTab,
     by_key,
     header,
     totals,
 )
 
-DEFAULT_LOW_STOCK_THRESHOLD: Final = 5
 INVENTORY_COUNTERS: Final = (
     ORDERS_PLACED,
     ORDERS_UNITS,
@@ -195,26 +198,36 @@ def inventory_report(
     )
 
 
-async def read_inventory(
-    read_models: ReadModels,
-    partner_id: str,
-    chosen: DateRange,
-    *,
-    now: dt.datetime,
-    zone: ZoneInfo,
-    low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
-) -> InventoryReport:
+async def read_inventory(read_models: ReadModels, query: ReportQuery) -> InventoryReport:
     """The inventory tab, read in one round trip of one generation."""
-    days = [*chosen.previous.dates(), *chosen.dates()]
     counters, buckets, _ = await read_models.report_inputs(
-        partner_id, days, [ALL_TIME], names=INVENTORY_COUNTERS
+        query.partner_id, query.days(), [ALL_TIME], names=INVENTORY_COUNTERS
     )
     return inventory_report(
-        partner_id,
+        query.partner_id,
         counters,
         buckets[ALL_TIME],
-        chosen,
-        now=now,
-        zone=zone,
-        low_stock_threshold=low_stock_threshold,
+        query.chosen,
+        now=query.now,
+        zone=query.zone,
+        low_stock_threshold=query.low_stock_threshold,
     )
+
+
+TAB: Final = ReportTab(
+    name="inventory",
+    label="Inventory",
+    model=InventoryReport,
+    read=read_inventory,
+    counters=INVENTORY_COUNTERS,
+    charts=(
+        ChartSpec(series="daily", title="Orders and units sold per day", keys=["orders", "units"]),
+        ChartSpec(table="stock", title="Stock on hand", keys=["on_hand"], top=12),
+        ChartSpec(
+            table="usage_by_device_type",
+            title="Device demand: installations by device type",
+            keys=["installations"],
+        ),
+        ChartSpec(table="units_by_sku", title="Units sold by SKU (top 10)", keys=["units"], top=10),
+    ),
+)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from kpi_projector.projections import (
+from kpi_projector.projections.vocabulary import (
     ISSUES_REPORTED,
     ISSUES_RESOLVED,
     NPS_ANSWERS,
@@ -29,11 +29,15 @@ from kpi_projector.projections import (
     SURVEYS_SENT,
 )
 from kpi_projector.ranges import DateRange
+from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
+    ChartSpec,
     DayCounters,
     Figure,
     PreviousRange,
+    ReportQuery,
     ReportRange,
+    ReportTab,
     by_key,
     header,
     in_days,
@@ -202,3 +206,33 @@ def satisfaction_report(
         series=SatisfactionSeries(nps_weekly=nps_weekly, sentiment_weekly=sentiment_weekly),
         tables=SatisfactionTables(by_device_type=_by_device_type(sums)),
     )
+
+
+async def read_satisfaction(read_models: ReadModels, query: ReportQuery) -> SatisfactionReport:
+    """The satisfaction tab, read in one round trip of one generation."""
+    counters = await read_models.day_counters(query.partner_id, query.days(), SATISFACTION_COUNTERS)
+    return satisfaction_report(query.partner_id, counters, query.chosen, now=query.now, zone=query.zone)
+
+
+TAB: Final = ReportTab(
+    name="satisfaction",
+    label="Satisfaction",
+    model=SatisfactionReport,
+    read=read_satisfaction,
+    counters=SATISFACTION_COUNTERS,
+    charts=(
+        ChartSpec(series="nps_weekly", title="NPS trend (weekly)", keys=["nps"], scale=(-100, 100)),
+        ChartSpec(
+            series="sentiment_weekly",
+            title="Weekly sentiment",
+            keys=["positive", "neutral", "negative"],
+            colours=["#16a34a", "#94a3b8", "#dc2626"],
+        ),
+        ChartSpec(
+            table="by_device_type",
+            title="Average rating by device type",
+            keys=["average_rating"],
+            scale=(0, 5),
+        ),
+    ),
+)

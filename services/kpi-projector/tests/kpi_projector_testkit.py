@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
+from redis.asyncio import Redis
 
 from heyzack_shared.batches import Batch, Delivery, Span
 from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope, EventData
+from kpi_projector.projections import AggregateChange
+from kpi_projector.read_models import Keys, ReadModels
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -160,6 +163,24 @@ def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: in
     if first_offset is None:
         return Batch(deliveries)
     return Batch(deliveries, {TopicPartition(topic, partition): Span(start, start + len(events))})
+
+
+async def aggregate_fields(
+    read_models: ReadModels, partner_id: str, kind: str, aggregate_id: str, fields: Sequence[str]
+) -> dict[str, str | None]:
+    """The current values of some fields of one aggregate (of the live generation)."""
+    _, values = await read_models.dashboard_figures(partner_id, kind, aggregate_id, fields)
+    return values
+
+
+async def switch_generation(redis: Redis, generation: str, namespace: str) -> None:
+    """Point every later read at `generation`, as a finished rebuild would."""
+    await redis.set(Keys(namespace).pointer, generation)
+
+
+def version_of(change: AggregateChange, field: str) -> int:
+    """The version that set `field` of a (possibly merged) change."""
+    return change.field_versions[field] if change.field_versions is not None else change.version
 
 
 def at(event: Envelope, moment: datetime) -> Envelope:

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import TopicPartition
-from kpi_projector_testkit import Events, batch_of
+from kpi_projector_testkit import Events, aggregate_fields, batch_of, switch_generation
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from heyzack_shared.batches import Batch
 from kpi_projector import queries
-from kpi_projector.projections import PARTNER_CREDITS
-from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation, switch_generation
+from kpi_projector.projections.vocabulary import PARTNER_CREDITS
+from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation
 
 PARIS = ZoneInfo("Europe/Paris")
 NOVEMBER = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -100,8 +100,8 @@ async def test_events_of_an_aggregate_arriving_out_of_order_resolve_by_version(
 
     await apply(store, batch_of([created]))  # the late v1 adds what no later event set, and no older status
     assert await cards(read_models, events.partner_id) == (0, 1, 1, 0, 0)
-    fields = await read_models.aggregate(
-        events.partner_id, "installation", "inst-1", ["status", "device_type"]
+    fields = await aggregate_fields(
+        read_models, events.partner_id, "installation", "inst-1", ["status", "device_type"]
     )
     assert fields == {"status": "CUSTOMER_APPROVED", "device_type": "camera"}
     counters = await read_models.dashboard_counters(events.partner_id)
@@ -123,7 +123,9 @@ async def test_a_counted_field_moves_its_counter_whatever_the_arrival_order(
     assert counters["handyman:availability:OFF_DUTY"] == 1
     assert counters.get("handyman:availability:AVAILABLE", 0) == 0
     assert counters.get("handyman:availability:BUSY", 0) == 0
-    name = await read_models.aggregate(events.partner_id, "handyman", "hm-1", ["name", "availability"])
+    name = await aggregate_fields(
+        read_models, events.partner_id, "handyman", "hm-1", ["name", "availability"]
+    )
     assert name == {"name": "Bob", "availability": "OFF_DUTY"}
 
 

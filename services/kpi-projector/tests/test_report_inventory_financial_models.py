@@ -15,7 +15,7 @@ from test_reports_inventory_financial import history
 from heyzack_shared.contracts import commerce
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope
-from kpi_projector.projections import ALL_TIME, PARTNER_CREDITS
+from kpi_projector.projections.vocabulary import ALL_TIME, PARTNER_CREDITS
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 from kpi_projector.report_financial import aging, financial_report

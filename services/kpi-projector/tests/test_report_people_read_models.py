@@ -13,10 +13,11 @@ from test_report_people_api import History
 from test_report_read_models import project
 
 from heyzack_shared.envelope import Envelope
-from kpi_projector.projections import HANDYMAN
+from kpi_projector.projections.vocabulary import HANDYMAN
 from kpi_projector.ranges import resolve
 from kpi_projector.read_models import ReadModels
-from kpi_projector.reports import read_report
+from kpi_projector.report_models import ReportQuery
+from kpi_projector.reports import REPORT_TABS
 
 TODAY = date(2026, 11, 25)
 
@@ -29,12 +30,9 @@ def history(events: Events) -> list[Envelope]:
 async def reports(redis: Redis, namespace: str, partner_id: str) -> list[dict[str, object]]:
     read_models = ReadModels(redis, namespace)
     chosen = resolve("last_7_days", None, None, TODAY)
+    query = ReportQuery(partner_id, chosen, REPORT_NOW, ZoneInfo("Europe/Paris"))
     return [
-        (
-            await read_report(
-                read_models, partner_id, tab, chosen, now=REPORT_NOW, zone=ZoneInfo("Europe/Paris")
-            )
-        ).model_dump(mode="json")
+        (await REPORT_TABS[tab].read(read_models, query)).model_dump(mode="json")
         for tab in ("handymen", "satisfaction")
     ]
 

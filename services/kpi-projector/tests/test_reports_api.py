@@ -22,7 +22,7 @@ from heyzack_shared.kafka import new_producer
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
 from kpi_projector.app import create_app
-from kpi_projector.reports import BUILT, TABS
+from kpi_projector.reports import REPORT_TABS, report_tabs
 from kpi_projector.settings import ProjectorSettings
 
 
@@ -191,17 +191,32 @@ async def test_bad_ranges_are_422(
     assert error["code"] == "invalid" and message in error["message"]
 
 
-async def test_unknown_tabs_are_404_and_tabs_not_built_yet_501(
+async def test_every_registered_tab_is_listed_served_and_exported_and_no_other(
     settings: ProjectorSettings, token: Callable[..., str], events: Events
 ) -> None:
     headers = {"Authorization": f"Bearer {token(events.partner_id)}"}
     async with projector(settings, REPORT_NOW) as http:
+        listed = await http.get("/v1/reports", headers=headers)
+        tabs = {tab: await http.get(f"/v1/reports/{tab}", headers=headers) for tab in REPORT_TABS}
+        exports = {
+            tab: (await http.get(f"/v1/reports/{tab}/export?format=csv", headers=headers)).status_code
+            for tab in REPORT_TABS
+        }
         unknown = await http.get("/v1/reports/sales", headers=headers)
-        tabs = {tab: (await http.get(f"/v1/reports/{tab}", headers=headers)).status_code for tab in TABS}
-        anonymous = await http.get("/v1/reports/installations")
-    assert unknown.status_code == 404 and "no report tab 'sales'" in unknown.json()["error"]["message"]
-    assert tabs == {tab: 200 if tab in BUILT else 501 for tab in TABS}
-    assert anonymous.status_code == 401
+        unknown_export = await http.get("/v1/reports/sales/export?format=csv", headers=headers)
+        anonymous = [
+            (await http.get(path)).status_code
+            for path in ("/v1/reports", "/v1/reports/installations", "/v1/reports/sales/export?format=csv")
+        ]
+    assert listed.status_code == 200 and listed.json() == report_tabs().model_dump(mode="json")
+    assert [tab["name"] for tab in listed.json()["tabs"]] == list(REPORT_TABS)
+    assert {tab: (response.status_code, response.json()["tab"]) for tab, response in tabs.items()} == {
+        tab: (200, tab) for tab in REPORT_TABS
+    }
+    assert exports == dict.fromkeys(REPORT_TABS, 200)
+    assert unknown.status_code == unknown_export.status_code == 404
+    assert "no report tab 'sales'" in unknown.json()["error"]["message"]
+    assert anonymous == [401, 401, 401]
 
 
 async def test_a_partner_sees_only_its_own_figures(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -17,30 +19,15 @@ ALL_EVENTS: tuple[type[Envelope], ...] = (
 )
 EVENT_TYPES: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in ALL_EVENTS}
 
-_AnyEvent = Annotated[
-    installations.CustomerRegistered
-    | installations.CustomerStatusChanged
-    | installations.HandymanRegistered
-    | installations.HandymanProfileUpdated
-    | installations.HandymanAvailabilityChanged
-    | installations.InstallationCreated
-    | installations.HandymanAssigned
-    | installations.InstallationStatusChanged
-    | ratings.RatingSubmitted
-    | ratings.SurveySent
-    | ratings.SurveyAnswered
-    | ratings.IssueReported
-    | ratings.IssueResolved
-    | credits.RevenueRecorded
-    | credits.TierChanged
-    | credits.CreditEarned
-    | credits.CreditApplied
-    | commerce.OrderPlaced
-    | commerce.PaymentReceived
-    | commerce.StockLevelChanged,
-    Field(discriminator="event_type"),
-]
-_event_adapter: TypeAdapter[Any] = TypeAdapter(_AnyEvent)
+
+def _discriminated_union(events: tuple[type[Envelope], ...]) -> Any:
+    """`events` as one pydantic union told apart by `event_type` (built at run time: one list of events)."""
+    return Annotated[reduce(operator.or_, events), Field(discriminator="event_type")]
+
+
+AnyEvent: Any = _discriminated_union(ALL_EVENTS)
+"""The union of every event of `ALL_EVENTS`, discriminated by `event_type`: what `parse_event` reads."""
+_event_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 
 
 class RejectedEvent(ValueError):
@@ -76,6 +63,7 @@ def _describe(error: ValidationError) -> str:
 __all__ = [
     "ALL_EVENTS",
     "EVENT_TYPES",
+    "AnyEvent",
     "RejectedEvent",
     "commerce",
     "credits",

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from kpi_projector.display import euros_rounded
+from kpi_projector.reports import REPORT_TABS
 
 Report = Mapping[str, Any]
 Row = dict[str, Any]
@@ -188,7 +189,9 @@ def display_change(value: Any, previous: Any, kind: Kind) -> str:
 
 
 def report_title(report: Report) -> str:
-    return f"HeyZack {label(str(report.get('tab', 'report'))).lower()} report"
+    name = str(report.get("tab", "report"))
+    tab = REPORT_TABS.get(name)
+    return f"HeyZack {(tab.label if tab else label(name)).lower()} report"
 
 
 def range_text(report: Report) -> str:

@@ -26,8 +26,6 @@
       "Your current partner credit balance in EUR, which you can apply to Shopify orders."],
   ];
 
-  const TABS = ["installations", "handymen", "inventory", "financial", "satisfaction"];
-
   const LABELS = {
     created: "Created", approved: "Approved", completion_rate: "Completion rate",
     avg_job_duration_minutes: "Avg. job duration", pending_backlog: "Pending backlog",
@@ -47,46 +45,14 @@
     negative: "Negative",
   };
 
-  // What each tab draws, from its report's series and tables; one unit per chart (counts, euros, ratings).
-  const CHARTS = {
-    installations: [
-      { series: "daily", title: "Installations per day", keys: ["created", "approved"] },
-      { table: "by_device_type", title: "Installations by device type", keys: ["created", "approved"] },
-    ],
-    handymen: [
-      { table: "handymen", title: "Ranking: approved installations", keys: ["approved"], top: 10 },
-      { table: "handymen", title: "Revenue per handyman", keys: ["revenue_cents"], top: 10 },
-      { table: "handymen", radar: true, title: "Skill radar: the top 3 handymen", top: 3 },
-    ],
-    inventory: [
-      { series: "daily", title: "Orders and units sold per day", keys: ["orders", "units"] },
-      { table: "stock", title: "Stock on hand", keys: ["on_hand"], top: 12 },
-      { table: "usage_by_device_type", title: "Device demand: installations by device type", keys: ["installations"] },
-      { table: "units_by_sku", title: "Units sold by SKU (top 10)", keys: ["units"], top: 10 },
-    ],
-    financial: [
-      { series: "daily", title: "Revenue per day by source",
-        keys: ["partner_revenue_cents", "product_sales_cents", "service_fees_cents"] },
-      { table: "revenue_by_source", title: "Revenue by source", keys: ["revenue_cents"] },
-      { table: "margin_by_category", title: "Revenue and cost by category", keys: ["revenue_cents", "cost_cents"] },
-      { table: "aging", title: "Payment aging: unpaid amounts", keys: ["unpaid_cents"] },
-      { table: "commission_by_month", title: "Commission by month", keys: ["commission_cents"] },
-    ],
-    satisfaction: [
-      { series: "nps_weekly", title: "NPS trend (weekly)", keys: ["nps"], scale: [-100, 100] },
-      { series: "sentiment_weekly", title: "Weekly sentiment", keys: ["positive", "neutral", "negative"],
-        colours: ["#16a34a", "#94a3b8", "#dc2626"] },
-      { table: "by_device_type", title: "Average rating by device type", keys: ["average_rating"], scale: [0, 5] },
-    ],
-  };
-
   const state = {
     token: null,
     config: { credits_url: "" },
     configLoaded: null,
     dashboard: null,
     dashboardAt: 0,
-    tab: "installations",
+    tab: null, // the selected report tab's name
+    tabs: null, // [{name, label, charts}] from GET /v1/reports: the server's registry is the one list of tabs
     range: { preset: "last_30_days", start: "", end: "" },
     report: null,
     timer: null,
@@ -589,16 +555,64 @@
     loadReport();
   }
 
+  let tabsRequest = null;
+
+  // The tabs are read once (they are the same for every partner); a failed read is tried again next time.
+  function loadTabs() {
+    if (state.tabs) return Promise.resolve(state.tabs);
+    if (!tabsRequest) {
+      tabsRequest = getJson("/v1/reports")
+        .then((body) => {
+          state.tabs = body.tabs;
+          if (!state.tab && state.tabs.length) state.tab = state.tabs[0].name;
+          buildTabs();
+          return state.tabs;
+        })
+        .finally(() => { tabsRequest = null; });
+    }
+    return tabsRequest;
+  }
+
+  function buildTabs() {
+    const buttons = state.tabs.map((tab) => el("button", {
+      type: "button", role: "tab", id: `tab-${tab.name}`, "data-tab": tab.name, "aria-controls": "report-panel",
+      text: tab.label,
+    }));
+    for (const button of buttons) {
+      button.addEventListener("click", () => selectTab(button.dataset.tab));
+      button.addEventListener("keydown", (event) => {
+        const at = buttons.indexOf(button);
+        let next = null;
+        if (event.key === "ArrowRight") next = buttons[(at + 1) % buttons.length];
+        else if (event.key === "ArrowLeft") next = buttons[(at - 1 + buttons.length) % buttons.length];
+        else if (event.key === "Home") next = buttons[0];
+        else if (event.key === "End") next = buttons[buttons.length - 1];
+        if (next) {
+          event.preventDefault();
+          selectTab(next.dataset.tab, true);
+        }
+      });
+    }
+    $("tabs").replaceChildren(...buttons);
+    selectTabMarkup();
+  }
+
+  function chartsOf(name) {
+    const tab = (state.tabs || []).find((t) => t.name === name);
+    return tab ? tab.charts : [];
+  }
+
   let reportRequest = 0;
 
   async function loadReport() {
     const panel = $("report-panel");
-    const tab = state.tab;
     const mine = ++reportRequest;
     panel.setAttribute("aria-busy", "true");
     if (!panel.children.length) panel.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
     try {
-      const report = await getJson(`/v1/reports/${tab}?${rangeQuery()}`);
+      await loadTabs();
+      if (mine !== reportRequest) return;
+      const report = await getJson(`/v1/reports/${state.tab}?${rangeQuery()}`);
       if (mine !== reportRequest) return;
       state.report = report;
       renderReport(report);
@@ -606,12 +620,7 @@
     } catch (error) {
       if (mine !== reportRequest) return;
       state.report = null;
-      if (error.status === 501) {
-        panel.replaceChildren(el("div", { class: "card polite", "data-role": "unavailable" },
-          el("h2", { text: `${label(tab)} report` }),
-          el("p", { text: `This report is not available yet. ${error.message}.` }),
-          el("p", { class: "muted", text: "The other tabs work; this one is coming soon." })));
-      } else if (error.status !== 401) {
+      if (error.status !== 401) {
         panel.replaceChildren(el("div", { class: "card", role: "alert" },
           el("h2", { text: "This report could not be loaded" }), el("p", { text: error.message })));
       }
@@ -636,7 +645,7 @@
         el("p", { class: "muted small", text: `previous: ${formatFigure(key, figure.previous)}` })));
     }
     const charts = el("div", { class: "charts" },
-      ...(CHARTS[report.tab] || []).map((spec) => chartCard(spec, report)));
+      ...chartsOf(report.tab).map((spec) => chartCard(spec, report)));
     const tables = Object.entries(report.tables || {}).map(([name, rows]) =>
       el("section", { class: "card", "data-table": name }, el("h2", { text: label(name) }),
         rows.length ? table(rows, name) : el("p", { class: "muted", text: "No data in this range." })));
@@ -819,6 +828,7 @@
   }
 
   async function exportReport(format) {
+    if (!state.tab) return; // the tabs are not known yet
     const button = document.querySelector(`[data-format=${format}]`);
     button.disabled = true;
     try {
@@ -867,22 +877,6 @@
     for (const button of document.querySelectorAll("[data-format]")) {
       button.addEventListener("click", () => exportReport(button.dataset.format));
     }
-    const tabs = Array.from(document.querySelectorAll("#tabs [role=tab]"));
-    for (const button of tabs) {
-      button.addEventListener("click", () => selectTab(button.dataset.tab));
-      button.addEventListener("keydown", (event) => {
-        const at = tabs.indexOf(button);
-        let next = null;
-        if (event.key === "ArrowRight") next = tabs[(at + 1) % tabs.length];
-        else if (event.key === "ArrowLeft") next = tabs[(at - 1 + tabs.length) % tabs.length];
-        else if (event.key === "Home") next = tabs[0];
-        else if (event.key === "End") next = tabs[tabs.length - 1];
-        if (next) {
-          event.preventDefault();
-          selectTab(next.dataset.tab, true);
-        }
-      });
-    }
     $("range-select").addEventListener("change", () => {
       const preset = $("range-select").value;
       $("custom-range").hidden = preset !== "custom";
@@ -913,7 +907,6 @@
     window.addEventListener("hashchange", route);
     // Changes told while the page was hidden were not read (refreshOpenView skips hidden pages): catch up.
     document.addEventListener("visibilitychange", () => { if (!document.hidden) refreshOpenView(); });
-    selectTabMarkup();
 
     const token = tokenFromAddress() || sessionStorage.getItem(TOKEN_KEY);
     if (token) signIn(token);
