@@ -6,7 +6,7 @@ for that partition (the offset fence), and stores the span's end with the effect
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -86,29 +86,40 @@ class Rejected:
     reason: str
 
 
-def read_batch(
-    records: Iterable[Record], reading_from: Mapping[TopicPartition, int]
-) -> tuple[Batch, list[Rejected]]:
-    """Parse a fetch. A partition's span starts where the consumer was reading from (`reading_from`), so
-    offsets a broker skipped (transaction markers, compaction) are covered, or else at its first record."""
-    batch, rejected = Batch(), []
-    deliveries = batch.deliveries
-    firsts: dict[TopicPartition, int] = {}
-    lasts: dict[TopicPartition, int] = {}
-    partition = TopicPartition("", -1)
+@dataclass(slots=True)
+class Fetch:
+    """What one fetch held: its events, the messages that are not events, and per partition the offsets of
+    its first and last message."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    offsets: dict[TopicPartition, tuple[int, int]] = field(default_factory=dict)
+
+    def batch(self, spans: dict[TopicPartition, Span]) -> Batch:
+        """The fetch's events of the partitions given a span, as one batch."""
+        whole = Batch(self.deliveries, spans)
+        return whole if len(spans) == len(self.offsets) else whole.only(spans)
+
+
+def read_fetch(records: Iterable[Record]) -> Fetch:
+    """Parse a fetch's messages (a fetch comes partition by partition)."""
+    fetch = Fetch()
+    deliveries, rejected, offsets = fetch.deliveries, fetch.rejected, fetch.offsets
+    partition, first = TopicPartition("", -1), -1
+    last = -1
     for record in records:
         topic, number, offset = record.topic, record.partition, record.offset
-        if number != partition.partition or topic != partition.topic:  # a fetch comes partition by partition
-            partition = TopicPartition(topic, number)
-            firsts.setdefault(partition, offset)
-        lasts[partition] = offset
+        if number != partition.partition or topic != partition.topic:
+            if first >= 0:
+                offsets[partition] = (first, last)
+            partition, first = TopicPartition(topic, number), offset
+        last = offset
         try:
             event = parse_event(record.value or b"")
         except RejectedEvent as rejection:
             rejected.append(Rejected(record, rejection.reason))
             continue
         deliveries.append(Delivery(event, topic, number, offset, record))
-    for partition, first in firsts.items():
-        start = reading_from.get(partition, first)
-        batch.spans[partition] = Span(start if start <= first else first, lasts[partition] + 1)
-    return batch, rejected
+    if first >= 0:
+        offsets[partition] = (first, last)
+    return fetch

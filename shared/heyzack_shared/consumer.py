@@ -30,14 +30,14 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from heyzack_shared import consumer_metrics as metrics
-from heyzack_shared.batches import Batch, Record, Refused, read_batch
+from heyzack_shared.batches import Batch, Fetch, Record, Refused, Rejected, Span, read_fetch
 from heyzack_shared.dead_letters import DeadLetters
 from heyzack_shared.service import stoppable
 from heyzack_shared.transient import backoff, is_transient
@@ -119,6 +119,7 @@ async def _consume(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event)
             await stop.wait()
         finally:
             await _bounded(broker.stop(), config.name)
+            await handler.close()
 
 
 async def _raw_records(message: StreamMessage[Any]) -> Any:
@@ -151,8 +152,15 @@ class _InFlight:
 
 
 class FencedBatches:
-    """The subscriber's handler and rebalance listener: reads each fetch into a batch and gets it applied,
-    fenced, by the sink; isolates what cannot apply."""
+    """The subscriber's handler and rebalance listener: reads each fetch into a batch, has the sink apply it
+    (fenced), and settles its outcome in the background — seeking back where it was refused, waiting out
+    transient failures, isolating poison — before the next batch is sent.
+
+    A batch's span of a partition runs from where the consumer was reading (a seek, or the end of the
+    previous batch) to aiokafka's position after the fetch, so offsets the broker skips (transaction
+    markers, compaction) are covered. A fetch whose records lie outside that span, or whose partition was
+    sought meanwhile, was read before a seek: it is dropped, and read again from the new position.
+    """
 
     def __init__(
         self, config: ConsumerConfig, sink: EventSink, dead_letters: DeadLetters, stop: asyncio.Event
@@ -164,19 +172,21 @@ class FencedBatches:
         self._dead_letters = dead_letters
         self._stop = stop
         self._reading_from: dict[TopicPartition, int] = {}
-        """Per partition, where the consumer reads next (a seek, or the end of the last batch sent)."""
-        self._moved: set[TopicPartition] = set()
-        """Partitions sought, assigned or revoked while a fetch was in hand: its records of them are stale."""
-        self._in_flight: _InFlight | None = None
+        """Per partition, where the consumer reads next: a seek, or the end of the last batch sent."""
+        self._settling: asyncio.Task[None] | None = None
 
     async def handle(self, records: Sequence[Record]) -> None:
-        self._moved.clear()
-        batch, rejected = read_batch(records, self._reading_from)
-        fetched = batch.positions
+        fetch = read_fetch(records)
+        spans, taken_from = await self._spans(fetch)
         try:
-            await self._settle()
-            batch = batch.without(self._moved)
-            await self._dead_letters.reject([r for r in rejected if _partition_of(r.record) in batch.spans])
+            await self._settled()
+            for partition in [p for p in spans if self._reading_from.get(p) != taken_from[p]]:
+                del spans[partition]  # sought while this fetch waited: read again from there
+            batch = fetch.batch(spans)
+            if fetch.rejected:
+                await self._dead_letters.reject(
+                    [r for r in fetch.rejected if _partition_of(r.record) in spans]
+                )
             await self._send(batch)
         except _Stopping:
             _log.info(
@@ -185,11 +195,25 @@ class FencedBatches:
         except Exception:
             # Never let FastStream swallow an error and fetch on past this batch: start again from the store.
             _log.exception("consumer %s failed on a batch; resuming from the stored positions", self._name)
-            self._in_flight = None
-            consumer = self._consumer()
-            if consumer is not None:
-                await self.assigned(consumer.assignment())
-        self._observe(fetched)
+            await self._resync()
+        self._observe(fetch)
+
+    async def _spans(
+        self, fetch: Fetch
+    ) -> tuple[dict[TopicPartition, Span], dict[TopicPartition, int | None]]:
+        consumer = self._consumer()
+        spans: dict[TopicPartition, Span] = {}
+        taken_from: dict[TopicPartition, int | None] = {}
+        for partition, (first, last) in fetch.offsets.items():
+            start = taken_from[partition] = self._reading_from.get(partition)
+            try:
+                end = await consumer.position(partition) if consumer is not None else last + 1
+            except IllegalStateError:  # revoked since the fetch
+                continue
+            start = first if start is None else start
+            if start <= first and last < end:
+                spans[partition] = Span(start, end)
+        return spans, taken_from
 
     async def _send(self, batch: Batch) -> None:
         if not batch.spans:
@@ -201,20 +225,33 @@ class FencedBatches:
         except Exception as error:
             await self._recover(batch, error)
             return
-        self._in_flight = _InFlight(batch, outcome)
+        self._settling = asyncio.create_task(self._settle(_InFlight(batch, outcome)))
 
-    async def _settle(self) -> None:
-        """Collect the outcome of the batch in flight: seek back where it was refused; wait out or isolate
-        what failed."""
-        in_flight, self._in_flight = self._in_flight, None
-        if in_flight is None:
-            return
+    async def _settled(self) -> None:
+        """Wait until the batch in flight has landed, or been recovered."""
+        settling = self._settling
+        if settling is not None:
+            await settling
+            if self._settling is settling:
+                self._settling = None
+
+    async def _settle(self, in_flight: _InFlight) -> None:
+        """Collect a batch's outcome (in the background, so that a quiet topic does not leave it
+        unsettled): seek back where it was refused; wait out or isolate what failed."""
         try:
-            refused = await in_flight.outcome
-        except Exception as error:
-            await self._recover(in_flight.batch, error)
-            return
-        self._applied(in_flight.batch, refused)
+            try:
+                refused = await in_flight.outcome
+            except Exception as error:
+                await self._recover(in_flight.batch, error)
+                return
+            self._applied(in_flight.batch, refused)
+        except _Stopping:
+            pass
+        except Exception:
+            _log.exception(
+                "consumer %s failed to settle a batch; resuming from the stored positions", self._name
+            )
+            await self._resync()
 
     async def _recover(self, batch: Batch, error: Exception) -> None:
         if is_transient(error):
@@ -248,16 +285,19 @@ class FencedBatches:
 
     async def _isolate(self, batch: Batch, error: Exception) -> None:
         """Split a failing batch partition by partition, then in halves, until the failing record stands
-        alone; dead-letter it and move its partition past it."""
+        alone; dead-letter it and move its partition past it. A part the fence refuses ends its partition's
+        recovery: the consumer was sought back and reads it again."""
+        reading = dict(self._reading_from)
         if len(batch.spans) > 1:
             for partition in list(batch.spans):
-                if partition not in self._moved:
+                if self._reading_from.get(partition) == reading.get(partition):
                     await self._apply_now(batch.only([partition]))
             return
+        ((partition, _),) = batch.spans.items()
         if len(batch.deliveries) > 1:
             for half in batch.halves():
-                if batch.spans.keys() & self._moved:
-                    return  # the fence refused the first half: the partition was sought back
+                if self._reading_from.get(partition) != reading.get(partition):
+                    return
                 await self._apply_now(half)
             return
         await self._dead_letters.failed(batch.deliveries[0], error)
@@ -275,23 +315,28 @@ class FencedBatches:
         _log.warning("consumer %s: %s resumes at its stored position %d", self._name, partition, position)
         consumer.seek(partition, position)
         self._reading_from[partition] = position
-        self._moved.add(partition)
 
     def _consumer(self) -> AIOKafkaConsumer | None:
         return self.subscriber.consumer if self.subscriber is not None else None
 
-    def _observe(self, fetched: dict[TopicPartition, int]) -> None:
+    def _observe(self, fetch: Fetch) -> None:
         consumer = self._consumer()
         if consumer is not None:
-            metrics.observe_lag(self._name, consumer, fetched)
+            metrics.observe_lag(self._name, consumer, {p: last + 1 for p, (_, last) in fetch.offsets.items()})
+
+    async def _resync(self) -> None:
+        consumer = self._consumer()
+        if consumer is not None:
+            await self.assigned(consumer.assignment())
 
     async def assigned(self, partitions: Collection[TopicPartition]) -> None:
         """Resume each partition from its stored position; paused before anything else, and until then."""
         consumer = self._consumer()
-        if consumer is None:
+        if consumer is None or not partitions:
             return
         consumer.pause(*partitions)
-        self._moved.update(partitions)
+        for partition in partitions:
+            self._reading_from.pop(partition, None)
         attempt = 0
         while True:
             try:
@@ -312,22 +357,26 @@ class FencedBatches:
                 consumer.seek(partition, stored[partition])
                 self._reading_from[partition] = stored[partition]
             else:
-                self._reading_from.pop(partition, None)
                 await consumer.seek_to_beginning(partition)
         consumer.resume(*partitions)
 
     async def revoked(self, partitions: Collection[TopicPartition]) -> None:
         """Let the batch in flight land (or fail) before the partitions go to another member."""
-        self._moved.update(partitions)
         for partition in partitions:
             self._reading_from.pop(partition, None)
-        with contextlib.suppress(Exception):
-            await self._wait_for_in_flight()
+        await self._wait_for_in_flight()
 
     async def _wait_for_in_flight(self) -> None:
-        in_flight = self._in_flight
-        if in_flight is not None:
-            await asyncio.wait([in_flight.outcome], timeout=_STOP_TIMEOUT)
+        settling = self._settling
+        if settling is not None and settling is not asyncio.current_task():
+            await asyncio.wait([settling], timeout=_STOP_TIMEOUT)
+
+    async def close(self) -> None:
+        """On shutdown: the batch in flight lands or not; the stored positions say where to resume."""
+        settling, self._settling = self._settling, None
+        if settling is not None:
+            settling.cancel()
+            await asyncio.gather(settling, return_exceptions=True)
 
 
 class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -341,5 +390,5 @@ class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._handler.assigned(assigned)
 
 
-def _partition_of(record: Record) -> TopicPartition:
-    return TopicPartition(record.topic, record.partition)
+def _partition_of(rejected: Rejected) -> TopicPartition:
+    return TopicPartition(rejected.record.topic, rejected.record.partition)

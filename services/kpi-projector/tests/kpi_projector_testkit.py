@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import TopicPartition
 from redis.asyncio import Redis
@@ -247,3 +248,11 @@ def report_history(events: Events) -> list[Envelope]:
         created("G", "thermostat", _utc(10, 20, 10)),
         *job("G", _utc(10, 27, 9), _utc(10, 27, 9, 30), _utc(10, 28, 10)),
     ]
+
+
+async def snapshot(redis: Redis, namespace: str) -> dict[str, Any]:
+    """Every key of the namespace and what it holds."""
+    keys = [key async for key in redis.scan_iter(f"{namespace}:*")]
+    return {
+        key: await (redis.hgetall(key) if await redis.type(key) == "hash" else redis.get(key)) for key in keys
+    }

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from aiokafka import TopicPartition
-from kpi_projector_testkit import Events, batch_of
+from kpi_projector_testkit import Events, batch_of, snapshot
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -29,14 +27,6 @@ def merged(*batches: Batch) -> Batch:
     return Batch(
         [d for b in batches for d in b.deliveries], {p: s for b in batches for p, s in b.spans.items()}
     )
-
-
-async def snapshot(redis: Redis, namespace: str) -> dict[str, Any]:
-    """Every key of the namespace and what it holds."""
-    keys = [key async for key in redis.scan_iter(f"{namespace}:*")]
-    return {
-        key: await (redis.hgetall(key) if await redis.type(key) == "hash" else redis.get(key)) for key in keys
-    }
 
 
 async def customers(redis: Redis, namespace: str, partner_id: str) -> int:
