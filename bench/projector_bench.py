@@ -202,7 +202,9 @@ async def main(target: int) -> int:
     print(f"(a) raw aiokafka getmany:            {raw_rate:>10,.0f} events/s")
     print(f"(b) projector, Kafka -> Redis:       {projector_rate:>10,.0f} events/s   (target >= 50,000)")
     print(f"    ratio (b) / (a):                 {projector_rate / raw_rate:>10.2f}")
-    print(f"    (b)'s time in store.apply:       {sink.apply_seconds / window:>10.0%}   (projection + sending)")
+    print(
+        f"    (b)'s time in store.apply:       {sink.apply_seconds / window:>10.0%}   (projection + sending)"
+    )
     print(f"    events read twice (rebalances):  {sink.applied - total:>10,}")
     print(f"    one core, no I/O: parse_event    {parse_rate:>10,.0f} events/s")
     print(f"    one core, no I/O: project_all    {project_rate:>10,.0f} events/s")
