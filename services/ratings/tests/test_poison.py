@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from heyzack_shared.contracts import topics
-from heyzack_shared.contracts.installations import InstallationStatus
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.dead_letters import Source, apply_error, dead_letters_among
@@ -51,11 +51,18 @@ async def send(producer: AIOKafkaProducer, event: Envelope, partition: int | Non
 
 async def approved(pool: asyncpg.Pool, job: History) -> bool:
     row = await known_row(pool, job.partner, job.installation_id)
-    return row is not None and row["status"] == InstallationStatus.CUSTOMER_APPROVED
+    """Its whole history applied: created (the customer known) and approved."""
+    return row is not None and row["customer_id"] is not None and row["status"] == Status.CUSTOMER_APPROVED
 
 
 async def check_poisons(
-    producer: AIOKafkaProducer, pool: asyncpg.Pool, kafka: str, partner: str, poisons: list[Poison]
+    producer: AIOKafkaProducer,
+    pool: asyncpg.Pool,
+    kafka: str,
+    partner: str,
+    poisons: list[Poison],
+    *,
+    timeout: float = TIMEOUT,
 ) -> None:
     earlier, later, other = History(partner), History(partner), History(f"{partner}-b")
     first = await send(producer, earlier.created())
@@ -133,3 +140,18 @@ async def test_unknown_installations_and_extreme_dates_apply(
         ),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
+
+
+@pytest.mark.xfail(
+    run=False,  # it would stall every later consumer of the topic in the session; run it with --runxfail
+    reason="the dead letter of a record near the 1 MiB message limit (its value in base64, +33%) is over"
+    " the limit: MessageSizeTooLargeError is a KafkaError, so transient: DeadLetters._send retries it"
+    " forever and the partition stalls (fix in shared/dead_letters.py)",
+)
+async def test_a_poison_near_the_message_size_limit_is_dead_lettered_too(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """A 430,000-character installation id (twice in the event: 860 KB) cannot be indexed; its dead
+    letter must still be written, and A's partition must move on past it."""
+    poisons = [Poison(History(partner, secrets.token_hex(215_000)).created(), "ProgramLimitExceededError")]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons, timeout=20)
