@@ -53,8 +53,11 @@ def commission(amount_cents: int, rate: Decimal) -> int:
 
 
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
-    """The business month (`YYYY-MM`) a moment falls in."""
-    return moment.astimezone(zone).strftime("%Y-%m")
+    """The business month (`YYYY-MM`) a moment falls in. Not strftime's `%Y`: it does not pad years before
+    1000 on every platform ("1-01" for year 1, refused by the contract's and the table's month pattern).
+    Raises OverflowError past 9999-12-31 in `zone`."""
+    local = moment.astimezone(zone)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def new_entry_id() -> str:

@@ -86,6 +86,15 @@ def test_months_are_cut_in_the_business_time_zone() -> None:
     assert month_of(datetime(2026, 11, 30, 23, 0, tzinfo=UTC), paris) == "2026-12"
 
 
+def test_months_have_four_digit_years_from_year_1_to_9999() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    assert month_of(datetime(1, 1, 1, tzinfo=UTC), paris) == "0001-01"
+    assert month_of(datetime(999, 12, 31, tzinfo=UTC), paris) == "0999-12"
+    assert month_of(datetime(9999, 12, 31, 22, 59, tzinfo=UTC), paris) == "9999-12"
+    with pytest.raises(OverflowError):  # year 10000 in Paris: the consumer dead-letters such a sale
+        month_of(datetime(9999, 12, 31, 23, 30, tzinfo=UTC), paris)
+
+
 def test_a_sale_crossing_a_threshold_earns_at_the_tier_reached_after_it() -> None:
     partner = Partner.of("p")
     recorded = partner.record_sale(

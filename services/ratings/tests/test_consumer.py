@@ -8,21 +8,18 @@ published: once a later "marker" installation is known, every event before it ha
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
 from heyzack_shared.contracts import installations as facts
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.envelope import Envelope, EventData
-from heyzack_shared.kafka import new_producer
 from heyzack_shared.testing import wait_until
-from heyzack_stack.infra import Endpoints
 
 from .conftest import body_of
 
@@ -30,14 +27,6 @@ Status = InstallationStatus
 Publish = Callable[..., Awaitable[None]]
 Fact = facts.InstallationCreated | facts.HandymanAssigned | facts.InstallationStatusChanged
 TIMEOUT = 30
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def producer(infrastructure: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = new_producer(infrastructure.kafka_bootstrap)
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
 
 
 async def publish(producer: AIOKafkaProducer, *events: Envelope) -> None:
@@ -48,9 +37,9 @@ async def publish(producer: AIOKafkaProducer, *events: Envelope) -> None:
 class History:
     """The events the installations service would emit for one job of `partner`."""
 
-    def __init__(self, partner: str) -> None:
+    def __init__(self, partner: str, installation_id: str | None = None) -> None:
         self.partner = partner
-        self.installation_id = f"ins_{uuid.uuid4().hex}"
+        self.installation_id = installation_id or f"ins_{uuid.uuid4().hex}"
 
     def _new(self, kind: type[Fact], version: int, data: EventData) -> Fact:
         return kind.new(

@@ -19,6 +19,20 @@ async def dead_letters_of(
 ) -> dict[Source, DeadLetter]:
     """The dead letter of each source record, read from the topic's beginning; fails when one is missing
     after `timeout` s."""
+    return await _read(bootstrap, sources, timeout=timeout, to_end=False)
+
+
+async def dead_letters_among(
+    bootstrap: str, sources: Collection[Source], *, timeout: float = 30.0
+) -> dict[Source, DeadLetter]:
+    """Every dead letter now in the topic (read to its current end) whose source is one of `sources`: once
+    the records after them took effect, exactly those that were dead-lettered."""
+    return await _read(bootstrap, sources, timeout=timeout, to_end=True)
+
+
+async def _read(
+    bootstrap: str, sources: Collection[Source], *, timeout: float, to_end: bool
+) -> dict[Source, DeadLetter]:
     found: dict[Source, DeadLetter] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -29,17 +43,29 @@ async def dead_letters_of(
         ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions) if to_end else {}
 
-        async def all_found() -> bool:
+        async def done() -> bool:
             for messages in (await consumer.getmany(timeout_ms=200)).values():
                 for message in messages:
                     letter = DeadLetter.model_validate_json(message.value)
                     source = (letter.source_topic, letter.source_partition, letter.source_offset)
                     if source in sources:
                         found[source] = letter
+            if to_end:
+                return all([await consumer.position(p) >= end for p, end in ends.items()])
             return len(found) == len(set(sources))
 
-        await wait_until(all_found, timeout=timeout, message=f"dead letters missing among {sorted(sources)}")
+        what = "the dead-letter topic was not read to its end" if to_end else "dead letters missing"
+        await wait_until(done, timeout=timeout, message=f"{what} among {sorted(sources)}")
     finally:
         await consumer.stop()
     return found
+
+
+def apply_error(letter: DeadLetter) -> str:
+    """The exception type of a letter whose event could not apply; the whole reason of any other."""
+    prefix = "could not apply: "
+    if not letter.reason.startswith(prefix):
+        return letter.reason
+    return letter.reason.removeprefix(prefix).split(":", 1)[0]

@@ -1,0 +1,157 @@
+"""Poison on `heyzack.installations.v1`: a valid event that cannot apply is dead-lettered with its error and
+its partition moves on; the partner's later events and other partners' events still take effect.
+
+Each test sends a good event of partner A, then the poisons onto A's partition, then the whole history of
+another installation of A and of one of partner B, and waits for those to take effect: by then every
+record before them was applied or dead-lettered. Without poison isolation the first failing record would
+stall A's partition (or, swallowed, be lost with the good events batched with it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from heyzack_shared.contracts import topics
+from heyzack_shared.envelope import Envelope
+from heyzack_shared.testing import wait_until
+from heyzack_shared.testing.dead_letters import Source, apply_error, dead_letters_among
+from heyzack_stack.infra import Endpoints
+from ratings.consumers import CONSUMER
+
+from .test_consumer import Fact, History, Status, known_row
+
+TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Poison:
+    """A record for A's partition, and the exception that must dead-letter it (None: it must apply)."""
+
+    event: Fact
+    fails_with: str | None
+
+
+def changed(event: Fact, **fields: object) -> Fact:
+    """The event with envelope fields the installations service would never write."""
+    return event.model_copy(update=fields)
+
+
+async def send(producer: AIOKafkaProducer, event: Envelope, partition: int | None = None) -> Source:
+    sent = await producer.send_and_wait(
+        topics.INSTALLATIONS, event.to_json(), key=event.key, partition=partition
+    )
+    return sent.topic, sent.partition, sent.offset
+
+
+async def approved(pool: asyncpg.Pool, job: History) -> bool:
+    row = await known_row(pool, job.partner, job.installation_id)
+    """Its whole history applied: created (the customer known) and approved."""
+    return row is not None and row["customer_id"] is not None and row["status"] == Status.CUSTOMER_APPROVED
+
+
+async def check_poisons(
+    producer: AIOKafkaProducer,
+    pool: asyncpg.Pool,
+    kafka: str,
+    partner: str,
+    poisons: list[Poison],
+    *,
+    timeout: float = TIMEOUT,
+) -> None:
+    earlier, later, other = History(partner), History(partner), History(f"{partner}-b")
+    first = await send(producer, earlier.created())
+    sources: dict[Source, Poison | None] = {first: None}
+    for poison in poisons:
+        sources[await send(producer, poison.event, partition=first[1])] = poison
+    for job in (later, other):
+        for event in [*job.until_work_completed(), job.approved()]:
+            sources[await send(producer, event)] = None
+
+    async def later_events_applied() -> bool:
+        first_known = await known_row(pool, partner, earlier.installation_id) is not None
+        return first_known and await approved(pool, later) and await approved(pool, other)
+
+    await wait_until(
+        later_events_applied, timeout=TIMEOUT, message="the events after the poison never applied"
+    )
+    letters = await dead_letters_among(kafka, sources)
+    assert {
+        source: (letter.consumer, letter.original, apply_error(letter)) for source, letter in letters.items()
+    } == {
+        source: (CONSUMER, poison.event.to_json(), poison.fails_with)
+        for source, poison in sources.items()
+        if poison is not None and poison.fails_with is not None
+    }
+    for poison in poisons:
+        if poison.fails_with is None:
+            row = await known_row(pool, poison.event.partner_id, poison.event.data.installation_id)
+            assert row is not None, f"{poison} did not apply"
+
+
+async def test_integers_past_the_columns_are_dead_lettered_the_rest_applies(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """Versions are stored as PostgreSQL integers (the installations service's own are): past 2^31 the
+    write fails. The price is not stored by ratings: 2^64 applies."""
+    job = History(partner)
+    huge_price = job.created().model_copy(
+        update={"data": job.created().data.model_copy(update={"price_cents": 2**64})}
+    )
+    poisons = [
+        Poison(changed(History(partner).created(), aggregate_version=2**63), "DataError"),
+        Poison(changed(History(partner).assigned(), aggregate_version=2**53 + 1), "DataError"),
+        Poison(huge_price, None),
+    ]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
+
+
+async def test_ids_postgresql_cannot_store_are_dead_lettered_quotes_and_braces_apply(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """NUL is not a character PostgreSQL text can hold; a 10,000-character id is too large for a btree
+    index row. Quotes, semicolons, braces and colons are data like any other."""
+    odd = "'; DROP TABLE known_installations; -- {x}:y"
+    poisons = [
+        Poison(History(partner, "ins_\u0000nul").created(), "CharacterNotInRepertoireError"),
+        Poison(History(f"{partner}\u0000").created(), "CharacterNotInRepertoireError"),
+        Poison(History(partner, secrets.token_hex(5000)).created(), "ProgramLimitExceededError"),
+        Poison(History(partner, f"ins_{odd}").created(), None),
+        Poison(History(f"{partner}{odd}").created(), None),
+    ]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
+
+
+async def test_unknown_installations_and_extreme_dates_apply(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """A status change of an installation never created is remembered until its creation arrives; ratings
+    keeps no event time, so years 1 and 9999 apply."""
+    poisons = [
+        Poison(History(partner).moved(3, Status.SCHEDULED, Status.IN_PROGRESS), None),
+        Poison(changed(History(partner).created(), occurred_at=datetime(1, 1, 1, tzinfo=UTC)), None),
+        Poison(
+            changed(History(partner).created(), occurred_at=datetime(9999, 12, 31, 23, 30, tzinfo=UTC)), None
+        ),
+    ]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
+
+
+@pytest.mark.xfail(
+    run=False,  # it would stall every later consumer of the topic in the session; run it with --runxfail
+    reason="the dead letter of a record near the 1 MiB message limit (its value in base64, +33%) is over"
+    " the limit: MessageSizeTooLargeError is a KafkaError, so transient: DeadLetters._send retries it"
+    " forever and the partition stalls (fix in shared/dead_letters.py)",
+)
+async def test_a_poison_near_the_message_size_limit_is_dead_lettered_too(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """A 430,000-character installation id (twice in the event: 860 KB) cannot be indexed; its dead
+    letter must still be written, and A's partition must move on past it."""
+    poisons = [Poison(History(partner, secrets.token_hex(215_000)).created(), "ProgramLimitExceededError")]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons, timeout=20)
