@@ -184,9 +184,7 @@ class FencedBatches:
                 del spans[partition]  # sought while this fetch waited: read again from there
             batch = fetch.batch(spans)
             if fetch.rejected:
-                await self._dead_letters.reject(
-                    [r for r in fetch.rejected if _partition_of(r.record) in spans]
-                )
+                await self._dead_letters.reject([r for r in fetch.rejected if _partition_of(r) in spans])
             await self._send(batch)
         except _Stopping:
             _log.info(
