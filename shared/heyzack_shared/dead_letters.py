@@ -19,6 +19,9 @@ _log = logging.getLogger(__name__)
 
 REASON_LIMIT = 2000
 """Characters of an error message kept in a dead letter's reason (a hostile record can make them huge)."""
+ORIGINAL_LIMIT = 512 * 1024
+KEY_LIMIT = 64 * 1024
+"""Bytes of the original kept in a dead letter: in base64 (+33%) it still fits a 1 MiB Kafka message."""
 
 
 class DeadLetters:
@@ -42,17 +45,20 @@ class DeadLetters:
         await self._publish(record, reason[:REASON_LIMIT], f"apply:{type(error).__name__}")
 
     async def _publish(self, record: Record, reason: str, kind: str) -> None:
+        original = record.value or b""
         letter = DeadLetter(
             reason=reason,
             consumer=self._consumer,
             source_topic=record.topic,
             source_partition=record.partition,
             source_offset=record.offset,
-            source_key_base64=base64.b64encode(record.key).decode() if record.key else None,
-            original_base64=base64.b64encode(record.value or b"").decode(),
+            source_key_base64=base64.b64encode(record.key[:KEY_LIMIT]).decode() if record.key else None,
+            original_base64=base64.b64encode(original[:ORIGINAL_LIMIT]).decode(),
             rejected_at=datetime.now(UTC),
+            original_size=len(original) if len(original) > ORIGINAL_LIMIT else None,
         )
-        await self._send(letter.model_dump_json().encode(), record.key)
+        key = record.key if record.key is None or len(record.key) <= KEY_LIMIT else None
+        await self._send(letter.model_dump_json().encode(), key)
         metrics.dead_letters.labels(self._consumer, kind).inc()
         _log.warning(
             "dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason[:200]

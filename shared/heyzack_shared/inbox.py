@@ -20,6 +20,7 @@ from aiokafka import TopicPartition
 from heyzack_shared.batches import Batch, Refused
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.outbox import Connection
+from heyzack_shared.transient import StoreUnavailable
 
 EventHandler = Callable[[Connection, Envelope], Awaitable[None]]
 
@@ -45,7 +46,20 @@ class Inbox:
 
     async def apply(self, batch: Batch) -> Awaitable[Refused]:
         """Apply the batch now; the result is already settled."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        try:
+            conn = await self._pool.acquire()
+        except Exception as error:  # e.g. a database not accepting connections: not the events' fault
+            raise StoreUnavailable(f"no connection to the database: {error!r}") from error
+        try:
+            refused = await self._applied(conn, batch)
+        finally:
+            await self._pool.release(conn)
+        outcome: asyncio.Future[Refused] = asyncio.get_running_loop().create_future()
+        outcome.set_result({TopicPartition(*key): position for key, position in refused.items()})
+        return outcome
+
+    async def _applied(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
+        async with conn.transaction():
             refused = await self._fence(conn, batch)
             for delivery in batch.deliveries:
                 if (delivery.topic, delivery.partition) in refused:
@@ -62,9 +76,7 @@ class Inbox:
                     if (p.topic, p.partition) not in refused
                 ],
             )
-        outcome: asyncio.Future[Refused] = asyncio.get_running_loop().create_future()
-        outcome.set_result({TopicPartition(*key): position for key, position in refused.items()})
-        return outcome
+        return refused
 
     async def _fence(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
         """The batch's partitions whose span does not start at the stored position, with that position; the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 import asyncpg
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from redis import exceptions as redis_errors
 
 _TRANSIENT: tuple[type[BaseException], ...] = (
@@ -35,9 +35,17 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
 )
 # A busy script (Redis is running another one) has no class of its own in redis-py.
 _TRANSIENT_REPLIES = ("BUSY ",)
+# Kafka errors that the same message meets again however long one waits.
+_NEVER_TRANSIENT = (MessageSizeTooLargeError, RecordTooLargeError)
+
+
+class StoreUnavailable(ConnectionError):
+    """No connection to the store could be had: whatever the reason, no record was touched yet."""
 
 
 def is_transient(error: BaseException) -> bool:
+    if isinstance(error, _NEVER_TRANSIENT):
+        return False
     if isinstance(error, _TRANSIENT):
         return True
     return isinstance(error, redis_errors.ResponseError) and str(error).startswith(_TRANSIENT_REPLIES)

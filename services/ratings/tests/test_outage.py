@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
@@ -38,12 +37,6 @@ async def admin(infrastructure: Endpoints) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a database refusing connections (55000 'not currently accepting connections') is not"
-    " transient.is_transient: the batch is split and each event dead-lettered (fix in shared/transient.py"
-    " or inbox.py: a failure to get a connection is never the events')",
-)
 async def test_an_outage_of_postgresql_dead_letters_nothing_and_loses_nothing(
     producer: AIOKafkaProducer,
     pool: asyncpg.Pool,

@@ -22,6 +22,9 @@ class DeadLetter(BaseModel):
     source_key_base64: str | None
     original_base64: str
     rejected_at: AwareDatetime
+    original_size: int | None = None
+    """The original's size in bytes when `original_base64` holds only its beginning (a letter must fit
+    the broker's message size; the source offset still names the whole record)."""
 
     @property
     def original(self) -> bytes:
