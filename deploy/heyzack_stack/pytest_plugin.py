@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaProducer
 
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
-from heyzack_shared.kafka import create_topics
+from heyzack_shared.kafka import create_topics, new_producer
 from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
 
 CONTRACT_PARTITIONS = 6
@@ -30,6 +31,17 @@ async def infrastructure() -> AsyncIterator[Endpoints]:
         async with start_infrastructure(Path(state_dir)) as endpoints:
             await create_topics(endpoints.kafka_bootstrap, ALL_TOPICS, CONTRACT_PARTITIONS)
             yield endpoints
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def producer(infrastructure: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
+    """A Kafka producer with the platform's settings, for tests that publish events themselves."""
+    kafka = new_producer(infrastructure.kafka_bootstrap)
+    await kafka.start()
+    try:
+        yield kafka
+    finally:
+        await kafka.stop()
 
 
 @pytest.fixture(scope="session")

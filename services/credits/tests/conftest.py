@@ -20,8 +20,6 @@ from credits.settings import CreditsSettings
 from credits.unit_of_work import UnitOfWork
 from heyzack_shared.contracts.credits import SaleSource
 from heyzack_shared.envelope import Envelope
-from heyzack_shared.kafka import new_producer
-from heyzack_stack.infra import Endpoints
 from heyzack_stack.pytest_plugin import ServiceEnvironment
 
 
@@ -38,16 +36,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://credits", timeout=30) as http:
         yield http
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def producer(infrastructure: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = new_producer(infrastructure.kafka_bootstrap)
-    await kafka.start()
-    try:
-        yield kafka
-    finally:
-        await kafka.stop()
 
 
 Publish = Callable[..., Awaitable[None]]

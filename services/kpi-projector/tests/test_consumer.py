@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from kpi_projector_testkit import Events
 from redis.asyncio import Redis
 from running_projector import dashboard_shows, projector, publish
 
 from heyzack_shared.batches import Batch, Span
 from heyzack_shared.contracts import topics
-from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.testing import wait_until
+from heyzack_shared.testing.dead_letters import dead_letters_of
 from heyzack_stack.infra import Endpoints
 from kpi_projector.read_models import ProjectionStore, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
@@ -209,7 +209,9 @@ async def test_rejected_messages_go_to_the_dead_letter_topic_and_later_events_st
             ),
             timeout=30,
         )
-    letters = await dead_letters(infrastructure.kafka_bootstrap, {position: None for position in sent[1:4]})
+    sources = [(topics.INSTALLATIONS, partition, offset) for partition, offset in sent[1:4]]
+    found = await dead_letters_of(infrastructure.kafka_bootstrap, sources)
+    letters = [found[source] for source in sources]
 
     reasons = [letter.reason for letter in letters]
     assert reasons[0].startswith("malformed JSON")
@@ -224,33 +226,6 @@ async def test_rejected_messages_go_to_the_dead_letter_topic_and_later_events_st
         )
         assert letter.source_key_base64 == base64.b64encode(events.partner_id.encode()).decode()
         assert letter.consumer == "kpi-projector"
-
-
-async def dead_letters(bootstrap: str, wanted: dict[tuple[int, int], DeadLetter | None]) -> list[DeadLetter]:
-    """The dead letters of the given source (partition, offset)s of the installations topic, in that order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topics.DEADLETTER, p)
-            for p in consumer.partitions_for_topic(topics.DEADLETTER) or []
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-
-        async def all_found() -> bool:
-            for messages in (await consumer.getmany(timeout_ms=200)).values():
-                for message in messages:
-                    letter = DeadLetter.model_validate_json(message.value)
-                    source = (letter.source_partition, letter.source_offset)
-                    if letter.source_topic == topics.INSTALLATIONS and source in wanted:
-                        wanted[source] = letter
-            return all(letter is not None for letter in wanted.values())
-
-        await wait_until(all_found, timeout=30, message="dead letters missing")
-    finally:
-        await consumer.stop()
-    return [letter for letter in wanted.values() if letter is not None]
 
 
 def ops_header(token: Callable[..., str]) -> dict[str, str]:

@@ -10,14 +10,11 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from heyzack_shared.contracts import parse_event
 from heyzack_shared.contracts.installations import DeviceType, InstallationStatus
 from heyzack_shared.envelope import Envelope
-from heyzack_shared.kafka import new_producer
-from heyzack_stack.infra import Endpoints
 from heyzack_stack.pytest_plugin import ServiceEnvironment
 from ratings.app import create_app
 from ratings.domain import KnownInstallation, new_id
@@ -42,16 +39,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ratings") as http:
         yield http
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def producer(infrastructure: Endpoints) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = new_producer(infrastructure.kafka_bootstrap)
-    await kafka.start()
-    try:
-        yield kafka
-    finally:
-        await kafka.stop()
 
 
 @pytest.fixture
