@@ -83,29 +83,7 @@ async def _consume(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event)
     """Start a FastStream broker with the fenced batch subscriber, trying again while Kafka is unreachable;
     once started, FastStream and aiokafka reconnect by themselves."""
     while not stop.is_set():
-        broker = KafkaBroker(
-            config.bootstrap,
-            apply_types=False,  # the handler takes the raw records: no per-record work in FastStream
-            allow_auto_create_topics=False,  # topics come from heyzack_shared.kafka, with their partitions
-            log_level=logging.DEBUG,  # FastStream's "received/processed" lines, once per batch
-            graceful_timeout=_STOP_TIMEOUT,
-        )
-        handler = FencedBatches(config, sink, DeadLetters(broker, config.name, stop), stop)
-        subscriber = broker.subscriber(
-            *config.topics,
-            group_id=config.group_id,
-            batch=True,
-            max_records=config.max_records,
-            batch_timeout_ms=config.batch_timeout_ms,
-            ack_policy=AckPolicy.MANUAL,
-            listener=handler.listener,
-            decoder=_raw_records,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=64 * 1024 * 1024,
-        )
-        subscriber(handler.handle)
-        handler.subscriber = subscriber
+        broker, handler = fenced_subscriber(config, sink, stop)
         try:
             await broker.start()
         except (KafkaError, OSError):
@@ -120,6 +98,37 @@ async def _consume(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event)
         finally:
             await _bounded(broker.stop(), config.name)
             await handler.close()
+
+
+def fenced_subscriber(
+    config: ConsumerConfig, sink: EventSink, stop: asyncio.Event
+) -> tuple[KafkaBroker, FencedBatches]:
+    """A FastStream broker (not started) with one batch subscriber on the consumer's topics, handled by
+    `FencedBatches` into `sink`."""
+    broker = KafkaBroker(
+        config.bootstrap,
+        apply_types=False,  # the handler takes the raw records: no per-record work in FastStream
+        allow_auto_create_topics=False,  # topics come from heyzack_shared.kafka, with their partitions
+        log_level=logging.DEBUG,  # FastStream's "received/processed" lines, once per batch
+        graceful_timeout=_STOP_TIMEOUT,
+    )
+    handler = FencedBatches(config, sink, DeadLetters(broker, config.name, stop), stop)
+    subscriber = broker.subscriber(
+        *config.topics,
+        group_id=config.group_id,
+        batch=True,
+        max_records=config.max_records,
+        batch_timeout_ms=config.batch_timeout_ms,
+        ack_policy=AckPolicy.MANUAL,
+        listener=handler.listener,
+        decoder=_raw_records,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    subscriber(handler.handle)
+    handler.subscriber = subscriber
+    return broker, handler
 
 
 async def _raw_records(message: StreamMessage[Any]) -> Any:

@@ -24,6 +24,7 @@ from heyzack_shared.batches import Batch, Refused
 from heyzack_shared.consumer import ConsumerConfig, FencedBatches, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.dead_letters import DeadLetters
+from heyzack_shared.kafka import create_topics
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
 from heyzack_stack.ports import free_port
@@ -31,11 +32,19 @@ from heyzack_stack.processes import ChildProcess, spawn
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 
 
-def config(infrastructure: Endpoints, name: str) -> ConsumerConfig:
+@pytest.fixture
+async def topic(infrastructure: Endpoints) -> str:
+    """A topic of the test's own: no other test's events (some of them poison) on it."""
+    name = f"test.consume-path.{uuid.uuid4().hex[:8]}"
+    await create_topics(infrastructure.kafka_bootstrap, [name], partitions=6)
+    return name
+
+
+def config(infrastructure: Endpoints, name: str, topic: str) -> ConsumerConfig:
     return ConsumerConfig(
         name=name,
         bootstrap=infrastructure.kafka_bootstrap,
-        topics=[topics.INSTALLATIONS],
+        topics=[topic],
         group_id=f"{name}-{uuid.uuid4().hex[:8]}",
         max_records=50,
     )
@@ -54,11 +63,11 @@ async def customers_of(redis: Redis, namespace: str, partner_id: str) -> int:
     return (await ReadModels(redis, namespace).dashboard_counters(partner_id)).get("customer", 0)
 
 
-def reaches(store: ProjectionStore, sent: list[tuple[int, int]]) -> Any:
+def reaches(store: ProjectionStore, topic: str, sent: list[tuple[int, int]]) -> Any:
     """True once the store's positions cover every published (partition, offset)."""
     ends: dict[TopicPartition, int] = {}
     for partition, offset in sent:
-        tp = TopicPartition(topics.INSTALLATIONS, partition)
+        tp = TopicPartition(topic, partition)
         ends[tp] = max(ends.get(tp, 0), offset + 1)
 
     async def check() -> bool:
@@ -89,26 +98,28 @@ class NeverSought:
 
 
 async def test_a_consumer_that_never_sought_changes_nothing_and_then_follows(
-    infrastructure: Endpoints, redis: Redis, namespace: str, events: Events
+    infrastructure: Endpoints, topic: str, redis: Redis, namespace: str, events: Events
 ) -> None:
     """Without the fence it would apply the topic again from its start: events counted twice in the
     progress, positions written back, each a difference in the snapshot."""
     store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
     history = [events.customer(f"c{n}") for n in range(5)]
-    sent = await publish(infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, history)
-    async with consuming(config(infrastructure, "fenced"), store):
-        await wait_until(reaches(store, sent), timeout=60)
+    sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, history)
+    async with consuming(config(infrastructure, "fenced", topic), store):
+        await wait_until(reaches(store, topic, sent), timeout=60)
     before = await snapshot(redis, namespace)
 
     zombie = NeverSought(store)
-    partition = TopicPartition(topics.INSTALLATIONS, sent[0][0])
-    async with consuming(config(infrastructure, "never-sought"), zombie):
+    partition = TopicPartition(topic, sent[0][0])
+    async with consuming(config(infrastructure, "never-sought", topic), zombie):
         await wait_until(lambda: partition in zombie.refused, timeout=60, message="the fence never refused")
         assert await snapshot(redis, namespace) == before
         more = await publish(
-            infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, [events.customer("c5")]
+            infrastructure.kafka_bootstrap, topic, events.partner_id, [events.customer("c5")]
         )
-        await wait_until(reaches(store, more), timeout=60, message="after the seek, new events never came")
+        await wait_until(
+            reaches(store, topic, more), timeout=60, message="after the seek, new events never came"
+        )
     assert await customers_of(redis, namespace, events.partner_id) == 6
 
 
@@ -139,16 +150,22 @@ async def _raise(error: Exception) -> Refused:
     ids=["isolated-then-applied", "retried"],
 )
 async def test_a_batch_whose_apply_failed_is_never_skipped(
-    infrastructure: Endpoints, redis: Redis, namespace: str, events: Events, error: Exception, retries: int
+    infrastructure: Endpoints,
+    topic: str,
+    redis: Redis,
+    namespace: str,
+    events: Events,
+    error: Exception,
+    retries: int,
 ) -> None:
     """FastStream swallows a handler's error and fetches on: a failed batch must be applied anyway — split
     until its parts apply (nothing is dead-lettered when every part applies), or retried when transient."""
     store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
     name = f"fails-once-{uuid.uuid4().hex[:6]}"
     history = [events.customer(f"c{n}") for n in range(8)]
-    sent = await publish(infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, history)
-    async with consuming(config(infrastructure, name), FailsOnce(store, error)):
-        await wait_until(reaches(store, sent), timeout=60)
+    sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, history)
+    async with consuming(config(infrastructure, name, topic), FailsOnce(store, error)):
+        await wait_until(reaches(store, topic, sent), timeout=60)
     assert await customers_of(redis, namespace, events.partner_id) == 8
     assert metric("heyzack_dead_letters_total", name) == 0
     assert metric("heyzack_consumer_retries_total", name) == retries
@@ -173,7 +190,7 @@ async def answers(redis: Redis) -> bool:
 
 
 async def test_a_redis_outage_is_waited_out_and_loses_nothing(
-    infrastructure: Endpoints, tmp_path: Path, events: Events
+    infrastructure: Endpoints, topic: str, tmp_path: Path, events: Events
 ) -> None:
     """Redis shut down (its data saved) while events arrive, then started again: the consumer retries with
     backoff, dead-letters nothing, and every event counts once."""
@@ -184,21 +201,17 @@ async def test_a_redis_outage_is_waited_out_and_loses_nothing(
             await wait_until(lambda: answers(redis), timeout=30)
             store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
             first = [events.customer(f"c{n}") for n in range(3)]
-            sent = await publish(
-                infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, first
-            )
-            async with consuming(config(infrastructure, name), store):
-                await wait_until(reaches(store, sent), timeout=60)
+            sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, first)
+            async with consuming(config(infrastructure, name, topic), store):
+                await wait_until(reaches(store, topic, sent), timeout=60)
                 with contextlib.suppress(RedisConnectionError):
                     await redis.shutdown(save=True)
                 during = [events.customer(f"c{n}") for n in range(3, 9)]
-                sent = await publish(
-                    infrastructure.kafka_bootstrap, topics.INSTALLATIONS, events.partner_id, during
-                )
+                sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, during)
                 await wait_until(lambda: metric("heyzack_consumer_retries_total", name) >= 2, timeout=30)
                 async with redis_server(tmp_path, port):
                     await wait_until(
-                        reaches(store, sent), timeout=60, message="never caught up after the outage"
+                        reaches(store, topic, sent), timeout=60, message="never caught up after the outage"
                     )
                     assert await customers_of(redis, namespace, events.partner_id) == 9
                     assert (await ReadModels(redis, namespace).status()).events_handled >= 9
