@@ -6,9 +6,9 @@ for that partition (the offset fence), and stores the span's end with the effect
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -76,6 +76,18 @@ class Batch:
     def positions_only(self) -> Batch:
         """The same spans with no event: applying it only moves the positions past them."""
         return Batch([], dict(self.spans))
+
+
+class EventSink(Protocol):
+    async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
+        """The stored next offset of each partition the sink has a position for."""
+        ...
+
+    async def apply(self, batch: Batch) -> Awaitable[Refused]:
+        """Start applying the batch with its positions, atomically and fenced (fenced_batches.py);
+        duplicates are no-ops. May return before the write lands: awaiting the result gives the refused
+        partitions, or raises the write's error."""
+        ...
 
 
 @dataclass(slots=True)

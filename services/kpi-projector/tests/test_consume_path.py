@@ -21,9 +21,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from running_projector import publish
 
 from heyzack_shared.batches import Batch, Refused
-from heyzack_shared.consumer import ConsumerConfig, FencedBatches, consuming
+from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.dead_letters import DeadLetters
+from heyzack_shared.fenced_batches import FencedBatches
 from heyzack_shared.kafka import create_topics
 from heyzack_shared.testing import wait_until
 from heyzack_stack.infra import Endpoints
@@ -238,8 +239,7 @@ async def test_the_revoke_hook_waits_for_the_batch_in_flight(events: Events) -> 
     """Partitions given up while a batch is still landing would let the next owner read positions the
     batch is about to move; the hook returns only once it has landed."""
     sink, partition, stop = Landing(), TopicPartition(topics.INSTALLATIONS, 0), asyncio.Event()
-    config = ConsumerConfig("revoke", "127.0.0.1:1", [topics.INSTALLATIONS], "revoke")
-    handler = FencedBatches(config, sink, DeadLetters(KafkaBroker(config.bootstrap), config.name, stop), stop)
+    handler = FencedBatches("revoke", sink, DeadLetters(KafkaBroker("127.0.0.1:1"), "revoke", stop), stop)
     await handler.handle([_record(events, partition, offset=0)])
     revoking = asyncio.create_task(handler.revoked([partition]))
     returned_early, _ = await asyncio.wait([revoking], timeout=0.1)

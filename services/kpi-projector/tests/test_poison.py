@@ -81,7 +81,11 @@ async def test_poison_is_dead_lettered_and_what_follows_still_counts(
             timeout=60,
             message="events after the poison never counted",
         )
-        assert await dashboard_shows(client, token(other.partner_id), {"total_customers": _count(1)})()
+        await wait_until(
+            dashboard_shows(client, token(other.partner_id), {"total_customers": _count(1)}),
+            timeout=30,
+            message="the neighbour's event never counted",
+        )
         await wait_until(
             dashboard_shows(client, token(events.partner_id), {"available_credit": _credit(5)}), timeout=30
         )
