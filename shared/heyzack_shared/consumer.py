@@ -31,6 +31,18 @@ from heyzack_shared.service import stoppable
 _log = logging.getLogger(__name__)
 
 
+class _TopicsAreOurs(logging.Filter):
+    """FastStream warns on every start that it creates no topics: by design, ours are created with their
+    partitions and retention by heyzack_shared.kafka."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Auto create topics is disabled" not in record.getMessage()
+
+
+_faststream_log = logging.getLogger("heyzack_shared.consumer.faststream")
+_faststream_log.addFilter(_TopicsAreOurs())
+
+
 @dataclass(frozen=True)
 class ConsumerConfig:
     name: str
@@ -78,6 +90,8 @@ def fenced_subscriber(
     `FencedBatches` into `sink`."""
     broker = KafkaBroker(
         config.bootstrap,
+        client_id=f"heyzack-{config.name}",
+        logger=_faststream_log,  # the services' log format, not FastStream's coloured one
         apply_types=False,  # the handler takes the raw records: no per-record work in FastStream
         allow_auto_create_topics=False,  # topics come from heyzack_shared.kafka, with their partitions
         log_level=logging.DEBUG,  # FastStream's "received/processed" lines, once per batch
