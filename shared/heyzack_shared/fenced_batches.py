@@ -105,8 +105,8 @@ class FencedBatches:
         for partition, (first, last) in fetch.offsets.items():
             start = taken_from[partition] = self._reading_from.get(partition)
             try:
-                end = await consumer.position(partition) if consumer is not None else last + 1
-            except IllegalStateError:  # revoked since the fetch
+                end = await _position(consumer, partition) if consumer is not None else last + 1
+            except (IllegalStateError, TimeoutError):  # revoked, or being reset, since the fetch
                 continue
             start = first if start is None else start
             if start <= first and last < end:
@@ -286,6 +286,13 @@ class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
         await self._handler.assigned(assigned)
+
+
+async def _position(consumer: AIOKafkaConsumer, partition: TopicPartition) -> int:
+    """aiokafka's position after the fetch: known at once, unless the partition was reset meanwhile (then
+    the fetch is stale anyway, and is read again)."""
+    position: int = await asyncio.wait_for(consumer.position(partition), 1.0)
+    return position
 
 
 def _partition_of(rejected: Rejected) -> TopicPartition:

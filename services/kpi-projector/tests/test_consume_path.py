@@ -170,6 +170,7 @@ async def test_a_batch_whose_apply_failed_is_never_skipped(
     assert await customers_of(redis, namespace, events.partner_id) == 8
     assert metric("heyzack_dead_letters_total", name) == 0
     assert metric("heyzack_consumer_retries_total", name) == retries
+    assert 0 < metric("heyzack_consumer_seconds_since_applied", name) < 60  # one partition: one partner
 
 
 @contextlib.asynccontextmanager

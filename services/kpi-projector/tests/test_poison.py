@@ -4,10 +4,12 @@ dead-lettered with its reason, and everything after it — same partition, other
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from kpi_projector_testkit import Events
+from prometheus_client import REGISTRY
 from running_projector import dashboard_shows, projector, publish
 
 from heyzack_shared.contracts import topics
@@ -74,6 +76,7 @@ async def test_poison_is_dead_lettered_and_what_follows_still_counts(
         infrastructure.kafka_bootstrap, topics.CREDITS, events.partner_id, [events.credit_earned(2, 5, 5)]
     )
 
+    before = _dead_letter_counts()
     async with projector(settings) as client:
         customers = 2 + len(odd)
         await wait_until(
@@ -99,6 +102,19 @@ async def test_poison_is_dead_lettered_and_what_follows_still_counts(
         assert letter.reason.startswith(f"could not apply: {error}: "), (sources[source], letter.reason)
         assert letter.original == raw
         assert letter.consumer == "kpi-projector"
+    counted = _dead_letter_counts() - before
+    for reason in ("apply:TypeError", "apply:ResponseError", "apply:OverflowError"):
+        assert counted[reason] >= sum(1 for _, error in bad.values() if f"apply:{error}" == reason), reason
+
+
+def _dead_letter_counts() -> Counter[str]:
+    """The projector's dead letters so far, by reason (heyzack_dead_letters_total)."""
+    counts: Counter[str] = Counter()
+    for family in REGISTRY.collect():
+        for sample in family.samples:
+            if sample.name == "heyzack_dead_letters_total" and sample.labels["consumer"] == "kpi-projector":
+                counts[sample.labels["reason"]] += int(sample.value)
+    return counts
 
 
 def _count(value: int) -> dict[str, Any]:
