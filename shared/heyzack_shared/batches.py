@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -34,14 +34,17 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """The offsets `[start, end)` of one partition that a batch covers."""
+    """The offsets `[start, end)` of one partition that a batch covers; `from_beginning` when the consumer
+    read them right after a seek to the log's beginning (only such a batch may start a partition of which the
+    store has no position: anything else means the store lost what it had)."""
 
     start: int
     end: int
+    from_beginning: bool = False
 
-    @property
-    def bounds(self) -> tuple[int, int]:
-        return self.start, self.end
+
+FROM_THE_BEGINNING: Final = -1
+"""A sink's answer for a refused partition of which it has no position: read it from the log's beginning."""
 
 
 @dataclass(slots=True)
@@ -69,7 +72,7 @@ class Batch:
         middle = len(self.deliveries) // 2
         cut = self.deliveries[middle].offset
         return (
-            Batch(self.deliveries[:middle], {partition: Span(span.start, cut)}),
+            Batch(self.deliveries[:middle], {partition: Span(span.start, cut, span.from_beginning)}),
             Batch(self.deliveries[middle:], {partition: Span(cut, span.end)}),
         )
 

@@ -27,7 +27,17 @@ from aiokafka.errors import IllegalStateError
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from heyzack_shared import consumer_metrics as metrics
-from heyzack_shared.batches import Batch, EventSink, Fetch, Record, Refused, Rejected, Span, read_fetch
+from heyzack_shared.batches import (
+    FROM_THE_BEGINNING,
+    Batch,
+    EventSink,
+    Fetch,
+    Record,
+    Refused,
+    Rejected,
+    Span,
+    read_fetch,
+)
 from heyzack_shared.dead_letters import DeadLetters
 from heyzack_shared.transient import backoff, is_transient
 
@@ -108,8 +118,9 @@ class FencedBatches:
                 end = await _position(consumer, partition) if consumer is not None else last + 1
             except (IllegalStateError, TimeoutError):  # revoked, or being reset, since the fetch
                 continue
-            start = first if start is None else start
-            if start <= first and last < end:
+            if start is None or start == FROM_THE_BEGINNING:
+                spans[partition] = Span(first, end, from_beginning=start == FROM_THE_BEGINNING)
+            elif start <= first and last < end:
                 spans[partition] = Span(start, end)
         return spans, taken_from
 
@@ -142,7 +153,7 @@ class FencedBatches:
             except Exception as error:
                 await self._recover(in_flight.batch, error)
                 return
-            self._applied(in_flight.batch, refused)
+            await self._applied(in_flight.batch, refused)
         except _Stopping:
             pass
         except Exception:
@@ -178,7 +189,7 @@ class FencedBatches:
                     continue
                 await self._isolate(batch, error)
                 return
-            self._applied(batch, refused)
+            await self._applied(batch, refused)
             return
 
     async def _isolate(self, batch: Batch, error: Exception) -> None:
@@ -201,17 +212,26 @@ class FencedBatches:
         await self._dead_letters.failed(batch.deliveries[0], error)
         await self._apply_now(batch.positions_only())
 
-    def _applied(self, batch: Batch, refused: Refused) -> None:
+    async def _applied(self, batch: Batch, refused: Refused) -> None:
         metrics.handled(self._name, batch, refused)
         for partition, position in refused.items():
-            self._seek(partition, position)
+            await self._seek(partition, position)
 
-    def _seek(self, partition: TopicPartition, position: int) -> None:
+    async def _seek(self, partition: TopicPartition, position: int) -> None:
         consumer = self._consumer()
         if consumer is None or partition not in consumer.assignment():
             return
-        _log.warning("consumer %s: %s resumes at its stored position %d", self._name, partition, position)
-        consumer.seek(partition, position)
+        if position == FROM_THE_BEGINNING:
+            _log.warning(
+                "consumer %s: the store has no position for %s (it lost its data?): reading it from the"
+                " beginning",
+                self._name,
+                partition,
+            )
+            await consumer.seek_to_beginning(partition)
+        else:
+            _log.warning("consumer %s: %s resumes at its stored position %d", self._name, partition, position)
+            consumer.seek(partition, position)
         self._reading_from[partition] = position
 
     def _consumer(self) -> AIOKafkaConsumer | None:
@@ -256,6 +276,7 @@ class FencedBatches:
                 self._reading_from[partition] = stored[partition]
             else:
                 await consumer.seek_to_beginning(partition)
+                self._reading_from[partition] = FROM_THE_BEGINNING
         consumer.resume(*partitions)
 
     async def revoked(self, partitions: Collection[TopicPartition]) -> None:

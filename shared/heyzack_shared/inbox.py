@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Collection
 import asyncpg
 from aiokafka import TopicPartition
 
-from heyzack_shared.batches import Batch, Refused
+from heyzack_shared.batches import FROM_THE_BEGINNING, Batch, Refused
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.outbox import Connection
 from heyzack_shared.transient import StoreUnavailable
@@ -79,8 +79,9 @@ class Inbox:
         return refused
 
     async def _fence(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
-        """The batch's partitions whose span does not start at the stored position, with that position; the
-        rows stay locked until the batch commits, so two members cannot both pass the fence."""
+        """The batch's partitions whose span does not start at the stored position, with that position (or,
+        with none stored, that were not read from the log's beginning); the rows stay locked until the batch
+        commits, so two members cannot both pass the fence."""
         rows = await conn.fetch(
             "SELECT topic, partition, next_offset FROM inbox_positions"
             " WHERE consumer = $1 AND topic = ANY($2::text[]) ORDER BY topic, partition FOR UPDATE",
@@ -88,11 +89,14 @@ class Inbox:
             sorted({p.topic for p in batch.spans}),
         )
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        return {
-            (p.topic, p.partition): stored[p.topic, p.partition]
-            for p, span in batch.spans.items()
-            if (p.topic, p.partition) in stored and stored[p.topic, p.partition] != span.start
-        }
+        refused = {}
+        for p, span in batch.spans.items():
+            position = stored.get((p.topic, p.partition))
+            if position is None and not span.from_beginning:
+                refused[p.topic, p.partition] = FROM_THE_BEGINNING
+            elif position is not None and position != span.start:
+                refused[p.topic, p.partition] = position
+        return refused
 
     async def _first_time(self, conn: Connection, event: Envelope) -> bool:
         recorded = await conn.fetchval(

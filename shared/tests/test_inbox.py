@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 from aiokafka import TopicPartition
 
-from heyzack_shared.batches import Batch, Delivery, Span
+from heyzack_shared.batches import FROM_THE_BEGINNING, Batch, Delivery, Span
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts import topics
 from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
@@ -39,7 +39,7 @@ def _batch(events: list[Envelope], first_offset: int) -> Batch:
         Delivery(event, PARTITION.topic, PARTITION.partition, first_offset + n)
         for n, event in enumerate(events)
     ]
-    return Batch(deliveries, {PARTITION: Span(first_offset, first_offset + len(events))})
+    return Batch(deliveries, {PARTITION: Span(first_offset, first_offset + len(events), from_beginning=True)})
 
 
 def _events(count: int) -> list[Envelope]:
@@ -87,3 +87,15 @@ async def test_forgotten_positions_replay_without_double_effects(pool: asyncpg.P
     assert await inbox.positions([PARTITION]) == {}
     await inbox.apply(_batch(events, 0))  # the broker's topics were rebuilt from the outboxes
     assert await pool.fetchval("SELECT count(*) FROM seen") == 2
+
+
+async def test_without_a_stored_position_only_a_batch_read_from_the_beginning_applies(
+    pool: asyncpg.Pool,
+) -> None:
+    """A position table that lost its rows must not let a batch from mid-log pass as the whole history."""
+    inbox = Inbox(pool, "test-consumer", record_seen)
+    events = _events(2)
+    mid_log = Batch(_batch(events, 7).deliveries, {PARTITION: Span(7, 9)})
+    assert await (await inbox.apply(mid_log)) == {PARTITION: FROM_THE_BEGINNING}
+    assert await pool.fetchval("SELECT count(*) FROM seen") == 0
+    assert await inbox.positions([PARTITION]) == {}

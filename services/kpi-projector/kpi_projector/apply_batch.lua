@@ -7,8 +7,8 @@
 -- counter deltas are summed per partner and written once each. Replaying any part changes nothing.
 --
 -- KEYS[1], KEYS[2]: the generation's positions and progress hashes.
--- ARGV[1]: cjson [counted, partners, spans (flat field/start/end list), events, latest occurred_at, applied at,
---                 day counters]
+-- ARGV[1]: cjson [counted, partners, spans (flat field/start/end/from the beginning (1 or 0) list), events,
+--                 latest occurred_at, applied at, day counters]
 --   counted:   {kind: {field: counter prefix}}, and kind -> its total counter under counted[kind]['']
 --   day counters: {kind: [fields they depend on, [[day field, name, keyed by, requires, amount ([a] or [a, b]) or false]],
 --                 {field: indexes of the counters depending on it}]}
@@ -39,12 +39,14 @@ local function refuse(what)
   error('not exact: ' .. what .. ' is beyond 2^53')
 end
 
+-- A partition with no stored position takes only a batch read from the log's beginning: otherwise the store
+-- lost its data (a flush, a restart without persistence) and the consumer must rebuild it from the topics.
 local spans, refused, positions = batch[3], {}, {}
-for i = 1, #spans, 3 do
+for i = 1, #spans, 4 do
   local stored = call('HGET', KEYS[1], spans[i])
-  if stored and tonumber(stored) ~= spans[i + 1] then
+  if (stored and tonumber(stored) ~= spans[i + 1]) or (not stored and spans[i + 3] == 0) then
     refused[#refused + 1] = spans[i]
-    refused[#refused + 1] = stored
+    refused[#refused + 1] = stored or '-1'
   end
   positions[#positions + 1] = spans[i]
   positions[#positions + 1] = string.format('%d', spans[i + 2])

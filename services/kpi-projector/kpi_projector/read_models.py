@@ -32,7 +32,7 @@ from prometheus_client import Gauge
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from heyzack_shared.batches import Batch, Refused
+from heyzack_shared.batches import Batch, Refused, Span
 from kpi_projector.projections.business_time import DEFAULT_ZONE, utc_text
 from kpi_projector.projections.engine import AggregateChange, project_all
 from kpi_projector.projections.vocabulary import COUNTED, DAY_COUNTERS, counter_prefix, total
@@ -190,6 +190,10 @@ def _position_field(partition: TopicPartition) -> str:
     return f"{partition.topic}:{partition.partition}"
 
 
+def _span_argument(span: Span) -> tuple[int, int, int]:
+    return span.start, span.end, int(span.from_beginning)
+
+
 def _partition(field: str) -> TopicPartition:
     topic, partition = field.rsplit(":", 1)
     return TopicPartition(topic, int(partition))
@@ -249,7 +253,7 @@ class ProjectionStore:
         payload = [
             _COUNTED,
             self._partners(project_all(events, self.zone)),
-            [item for field, p in partitions.items() for item in (field, *batch.spans[p].bounds)],
+            [item for field, p in partitions.items() for item in (field, *_span_argument(batch.spans[p]))],
             len(events),
             utc_text(latest) if latest else "",
             utc_text(applied_at or datetime.now(UTC)),

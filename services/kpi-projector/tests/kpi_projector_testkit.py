@@ -156,14 +156,16 @@ class Events:
 
 def batch_of(events: Sequence[Envelope], *, partition: int = 0, first_offset: int | None = None) -> Batch:
     """The events as one consumer batch read from `partition` of a test topic. With `first_offset`, the batch
-    covers the offsets from there (fenced: it applies only if that is the stored position, or none is
-    stored); without, it covers none (no position is checked or stored: the projection alone)."""
+    covers the offsets from there, fenced: it applies only if that is the stored position, or none is stored
+    (it counts as read right after a seek to the log's beginning). Without, it covers none (no position is
+    checked or stored: the projection alone)."""
     topic = "test.installations"
     start = first_offset or 0
     deliveries = [Delivery(event, topic, partition, start + n) for n, event in enumerate(events)]
     if first_offset is None:
         return Batch(deliveries)
-    return Batch(deliveries, {TopicPartition(topic, partition): Span(start, start + len(events))})
+    span = Span(start, start + len(events), from_beginning=True)
+    return Batch(deliveries, {TopicPartition(topic, partition): span})
 
 
 async def aggregate_fields(

@@ -124,6 +124,25 @@ async def test_a_consumer_that_never_sought_changes_nothing_and_then_follows(
     assert await customers_of(redis, namespace, events.partner_id) == 6
 
 
+async def test_a_store_that_lost_its_data_is_rebuilt_from_the_topics(
+    infrastructure: Endpoints, topic: str, redis: Redis, namespace: str, events: Events
+) -> None:
+    """Every key of the store gone while the projector runs (as after a flush, or a restart of a Redis
+    without persistence): without the check, the next events would land on an empty store and the figures
+    would show them alone."""
+    store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
+    history = [events.customer(f"c{n}") for n in range(5)]
+    sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, history)
+    async with consuming(config(infrastructure, "lost-store", topic), store):
+        await wait_until(reaches(store, topic, sent), timeout=60)
+        await redis.delete(*[key async for key in redis.scan_iter(f"{namespace}:*")])
+        later = [events.customer(f"c{n}") for n in range(5, 7)]
+        sent = await publish(infrastructure.kafka_bootstrap, topic, events.partner_id, later)
+        await wait_until(reaches(store, topic, sent), timeout=60, message="never caught up after the loss")
+        assert await customers_of(redis, namespace, events.partner_id) == 7
+        assert (await ReadModels(redis, namespace).status()).events_handled == 7
+
+
 class FailsOnce:
     """The store, except that the first batch with events fails (nothing applied) with `error`."""
 

@@ -8,7 +8,7 @@ from kpi_projector_testkit import Events, batch_of, snapshot
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from heyzack_shared.batches import Batch, Refused
+from heyzack_shared.batches import FROM_THE_BEGINNING, Batch, Delivery, Refused, Span
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 
 P0, P1 = TopicPartition("test.installations", 0), TopicPartition("test.installations", 1)
@@ -64,6 +64,22 @@ async def test_a_late_batch_of_a_revoked_partition_cannot_move_its_position_back
     assert await applied(store, from_a) == {P0: 3}
     assert await store.positions([P0]) == {P0: 3}
     assert (await ReadModels(redis, namespace).status()).events_handled == 3
+
+
+async def test_a_store_without_positions_takes_only_a_batch_read_from_the_beginning(
+    redis: Redis, store: ProjectionStore, namespace: str, events: Events
+) -> None:
+    """A store that lost its data (flushed, restarted empty) must not take the next increments as if they
+    were the whole history: the consumer is sent back to the beginning and rebuilds it."""
+    mid_log = Batch(
+        [Delivery(events.customer("c9"), P0.topic, P0.partition, 9)], {P0: Span(9, 10, from_beginning=False)}
+    )
+    before = await snapshot(redis, namespace)
+    assert await applied(store, mid_log) == {P0: FROM_THE_BEGINNING}
+    assert await snapshot(redis, namespace) == before
+
+    assert await applied(store, batch_of([events.customer("c0")], first_offset=0)) == {}
+    assert await store.positions([P0]) == {P0: 1}
 
 
 async def test_a_version_past_2_53_fails_the_batch_before_any_write(
