@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from heyzack_shared.errors import Forbidden, Unauthenticated
 
@@ -25,9 +25,9 @@ class Role(StrEnum):
 class Caller(BaseModel):
     """Who is calling: every query is scoped to `partner_id`."""
 
-    subject: str
-    partner_id: str
-    roles: frozenset[Role]
+    subject: str = Field(min_length=1)
+    partner_id: str = Field(min_length=1)
+    roles: frozenset[Role] = Field(min_length=1)
     expires_at: int
     """When the token expires (Unix time): a long-lived answer, such as an event stream, ends then."""
 

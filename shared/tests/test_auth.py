@@ -29,6 +29,9 @@ def test_a_token_names_its_partner_and_roles() -> None:
         (jwt.encode({"sub": "u", "partner_id": "p", "roles": ["partner"]}, SECRET), "invalid"),
         (jwt.encode({"sub": "u", "roles": ["partner"], "exp": 2**40}, SECRET), "invalid"),
         (jwt.encode({"sub": "u", "partner_id": "p", "roles": ["root"], "exp": 2**40}, SECRET), "invalid"),
+        (issue_token(SECRET, partner_id="p", roles=[], subject="u"), "invalid"),
+        (issue_token(SECRET, partner_id="", roles=["partner"], subject="u"), "invalid"),
+        (issue_token(SECRET, partner_id="p", roles=["partner"], subject=""), "invalid"),
         ("not-a-jwt", "invalid"),
     ],
 )
