@@ -18,6 +18,8 @@ def free_port() -> int:
 def ensure_port_free(port: int, hint: str) -> None:
     """Refuse to start a server on a taken port: its health check would find the other one."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves bind: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as error:

@@ -1,7 +1,9 @@
 """`heyzack-stack`, what `make run` starts: the whole platform on this machine, until Ctrl-C or SIGTERM.
 
 State (PostgreSQL data, logs, the JWT secret) lives in `.state/` at the repository root. Stopping takes the
-services down first, then the infrastructure; any supervised process that dies stops everything (exit 1).
+services down first, then the infrastructure. A service that exits is started again, after a pause that grows
+with each restart; the platform stops (exit 1) when a service keeps failing or a server of the infrastructure
+ends.
 """
 
 from __future__ import annotations
@@ -32,14 +34,7 @@ from heyzack_stack.infra import (
     kafka_is_external,
     start_infrastructure,
 )
-from heyzack_stack.services import (
-    DATABASES,
-    SERVICES,
-    ServiceFailure,
-    first_failure,
-    running_services,
-    service,
-)
+from heyzack_stack.services import DATABASES, SERVICES, ServiceFailure, running_services, service
 
 # deploy/heyzack_stack/run.py -> the repository root: the workspace installs this package editable.
 STATE_DIR = Path(__file__).resolve().parents[2] / ".state"
@@ -64,7 +59,7 @@ async def _main() -> int:
 
 
 async def run_platform(state_dir: Path) -> None:
-    """Run until cancelled (a stop signal) or until a supervised process dies (ServiceFailure)."""
+    """Run until cancelled (a stop signal), a service keeps failing or a server ends (ServiceFailure)."""
     secret = _jwt_secret(state_dir)
     _say("starting PostgreSQL, Redis and Kafka…")
     async with start_infrastructure(state_dir, kafka_port=KAFKA_PORT) as endpoints:
@@ -74,7 +69,7 @@ async def run_platform(state_dir: Path) -> None:
             await _republish_history(database_urls)
         _say(f"starting {', '.join(service.name for service in SERVICES)}…")
         env = _service_environment(endpoints, database_urls, secret)
-        async with running_services(SERVICES, env, state_dir / "logs"):
+        async with running_services(SERVICES, env, state_dir / "logs", say=_say) as services:
             token = issue_token(
                 secret,
                 partner_id=DEMO_PARTNER,
@@ -85,7 +80,7 @@ async def run_platform(state_dir: Path) -> None:
             await _load_demo(state_dir, token, endpoints.kafka_bootstrap, database_urls)
             await _projection_caught_up(secret)
             _announce(token, state_dir)
-            raise await first_failure()
+            raise await services.keep_running()
 
 
 async def _database(endpoints: Endpoints, name: str) -> str:

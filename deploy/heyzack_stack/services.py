@@ -6,9 +6,9 @@ import asyncio
 import os
 import shutil
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from heyzack_stack.health import InfrastructureError, Server, await_healthy, http_ready
@@ -44,22 +44,92 @@ class ServiceFailure(RuntimeError):
     """A supervised process ended while the platform was meant to be running."""
 
 
+def _pause_before_restart(restarts_in_window: int) -> float:
+    """1 s, then 2, 4, 8, 16: a service that crashed once is back at once, a crash loop does not spin."""
+    return min(30.0, 2.0**restarts_in_window)
+
+
+RESTART_WINDOW_SECONDS = 300.0
+MAX_RESTARTS = 5
+"""A service that exits this many times within the window is failing, not crashing once: stop the platform."""
+
+
+@dataclass
+class Services:
+    """The running services, restarted when one exits (with growing pauses), until one keeps failing."""
+
+    env: Mapping[str, str]
+    log_dir: Path
+    say: Callable[[str], None]
+    pause: Callable[[int], float] = _pause_before_restart
+    services: dict[str, Service] = field(default_factory=dict)
+    children: dict[str, ChildProcess] = field(default_factory=dict)
+    restarts: dict[str, list[float]] = field(default_factory=dict)
+
+    def start(self, service: Service) -> None:
+        self.services[service.name] = service
+        self.children[service.name] = _start(service, self.env, self.log_dir)
+
+    async def keep_running(self, poll_interval: float = 0.5) -> ServiceFailure:
+        """Restart any service that exits; return when a server of the infrastructure ends, or a service
+        keeps failing."""
+        while True:
+            for child in supervised():
+                code = child.exit_code()
+                if code is None:
+                    continue
+                if self.children.get(child.name) is not child:
+                    return _ended(child, code)
+                failure = await self._restart(self.services[child.name], child, code)
+                if failure is not None:
+                    return failure
+            await asyncio.sleep(poll_interval)
+
+    async def _restart(self, service: Service, child: ChildProcess, code: int) -> ServiceFailure | None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        recent = [t for t in self.restarts.get(service.name, []) if now - t < RESTART_WINDOW_SECONDS]
+        if len(recent) >= MAX_RESTARTS:
+            return ServiceFailure(
+                f"{service.name} exited {len(recent) + 1} times within {RESTART_WINDOW_SECONDS:.0f} s;"
+                f" stopping\n--- {service.name} log tail ---\n{child.log_tail()}"
+            )
+        self.restarts[service.name] = [*recent, now]
+        delay = self.pause(len(recent))
+        await child.stop()  # sweeps what it left behind in its process group
+        _keep_log(child)
+        self.say(
+            f"{service.name} exited with code {code}; restarting it in {delay:.0f} s"
+            f" (log of the run that ended: {child.log_path}.1)"
+        )
+        await asyncio.sleep(delay)
+        self.start(service)
+        return None
+
+
 @asynccontextmanager
 async def running_services(
-    services: Sequence[Service], env: Mapping[str, str], log_dir: Path, *, timeout: float = 90.0
-) -> AsyncIterator[None]:
+    services: Sequence[Service],
+    env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    say: Callable[[str], None],
+    timeout: float = 90.0,
+    pause: Callable[[int], float] = _pause_before_restart,
+) -> AsyncIterator[Services]:
     """Start every service, yield once each answers 200 on /readyz; stop them (newest first) on exit."""
-    started: list[ChildProcess] = []
+    running = Services(env, log_dir, say, pause)
     try:
         for service in services:
             ensure_port_free(service.port, f"is another {service.name} running?")
-            started.append(_start(service, env, log_dir))
-        for service, child in zip(services, started, strict=True):
+            running.start(service)
+        for service in services:
+            child = running.children[service.name]
             server = Server(service.name, f"{service.url}/readyz", child.log_tail, child.exit_code)
             await await_healthy(server, http_ready, timeout=timeout)
-        yield
+        yield running
     finally:
-        for child in reversed(started):
+        for child in reversed(list(running.children.values())):
             await child.stop()
 
 
@@ -72,6 +142,12 @@ def _start(service: Service, env: Mapping[str, str], log_dir: Path) -> ChildProc
     )
 
 
+def _keep_log(child: ChildProcess) -> None:
+    """The next run empties the log: keep this one's beside it, as `<name>.log.1`."""
+    if child.log_path.exists():
+        child.log_path.replace(child.log_path.with_name(child.log_path.name + ".1"))
+
+
 def _executable(command: str) -> str:
     # The console scripts sit beside this interpreter, whether or not that folder is on PATH.
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -81,13 +157,7 @@ def _executable(command: str) -> str:
     return found
 
 
-async def first_failure(poll_interval: float = 0.5) -> ServiceFailure:
-    """Wait until any supervised process (service or server) ends, and describe it."""
-    while True:
-        for child in supervised():
-            code = child.exit_code()
-            if code is not None:
-                return ServiceFailure(
-                    f"{child.name} exited with code {code}\n--- {child.name} log tail ---\n{child.log_tail()}"
-                )
-        await asyncio.sleep(poll_interval)
+def _ended(child: ChildProcess, code: int) -> ServiceFailure:
+    return ServiceFailure(
+        f"{child.name} exited with code {code}\n--- {child.name} log tail ---\n{child.log_tail()}"
+    )

@@ -1,0 +1,90 @@
+"""`make run`'s supervision, with a stand-in service process: a service killed with SIGKILL is started again
+and says so; one that keeps failing stops the platform; a port freed a moment ago is free."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import stat
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heyzack_shared.testing import wait_until
+from heyzack_stack.ports import ensure_port_free, free_port
+from heyzack_stack.services import MAX_RESTARTS, Service, ServiceFailure, running_services
+
+# Answers GET /readyz on HTTP_PORT, unless the file named by FAIL_IF exists: then it exits at once.
+STAND_IN = f"""#!{sys.executable}
+import http.server, os, sys
+if os.path.exists(os.environ["FAIL_IF"]):
+    sys.exit(3)
+class Ready(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(os.environ["HTTP_PORT"])), Ready).serve_forever()
+"""
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Service:
+    script = tmp_path / "heyzack-stand-in"
+    script.write_text(STAND_IN)
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    return Service("stand-in", "heyzack-stand-in", free_port())
+
+
+async def answers(service: Service) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=1) as client:
+            return (await client.get(f"{service.url}/readyz")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_a_killed_service_is_started_again(stand_in: Service, tmp_path: Path) -> None:
+    said: list[str] = []
+    env = {**os.environ, "FAIL_IF": str(tmp_path / "fail")}
+    async with running_services(
+        [stand_in], env, tmp_path / "logs", say=said.append, pause=lambda n: 0.1
+    ) as running:
+        supervising = asyncio.create_task(running.keep_running(poll_interval=0.05))
+        first = running.children[stand_in.name]
+        os.kill(first.pid, signal.SIGKILL)
+        await wait_until(lambda: running.children[stand_in.name] is not first, timeout=10)
+        await wait_until(lambda: answers(stand_in), timeout=10, message="the service did not come back")
+        assert not supervising.done()
+        assert any("stand-in exited with code -9; restarting it" in line for line in said), said
+        supervising.cancel()
+
+
+async def test_a_service_that_keeps_failing_stops_the_platform(stand_in: Service, tmp_path: Path) -> None:
+    env = {**os.environ, "FAIL_IF": str(tmp_path / "fail")}
+    async with running_services(
+        [stand_in], env, tmp_path / "logs", say=print, pause=lambda n: 0.0
+    ) as running:
+        (tmp_path / "fail").touch()
+        os.kill(running.children[stand_in.name].pid, signal.SIGKILL)
+        failure = await asyncio.wait_for(running.keep_running(poll_interval=0.05), timeout=30)
+    assert isinstance(failure, ServiceFailure)
+    assert f"stand-in exited {MAX_RESTARTS + 1} times" in str(failure)
+
+
+def test_a_port_whose_connections_linger_in_time_wait_is_free() -> None:
+    """After traffic, the server side of closed connections waits in TIME_WAIT for a minute: the servers bind
+    anyway (SO_REUSEADDR), so the check must not call the port taken."""
+    port = free_port()
+    server = socket.create_server(("127.0.0.1", port))
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server closes first: its side of the connection is left in TIME_WAIT
+    client.close()
+    server.close()
+    ensure_port_free(port, "test")
