@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heyzack_shared.errors import HeyZackError
+from heyzack_shared.idempotency import Answer
 from heyzack_shared.settings import ServiceSettings
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
@@ -57,6 +58,40 @@ STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="optional; a retry with the same key and body returns the first answer and creates"
+        " nothing more. Keys are the caller's partner's own.",
+    ),
+]
+REPLAYED = "Idempotent-Replayed"
+
+
+def idempotent_responses(what: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a command taking an Idempotency-Key: the standard errors, the replay header
+    on its 201 and the 422 of a reused key."""
+    replayed = {"description": "`true` when this is the stored answer of an earlier request with the key"}
+    return {
+        **STANDARD_ERRORS,
+        201: {"description": what, "headers": {REPLAYED: {**replayed, "schema": {"type": "string"}}}},
+        422: error_response(
+            "invalid input (the message says which field and why), or an Idempotency-Key already used"
+            " with another body or command (idempotency_key_reused)"
+        ),
+    }
+
+
+def respond(answer: Answer, model: type[BaseModel]) -> JSONResponse:
+    """The answer as it was given first; a replay says so in its `Idempotent-Replayed: true` header."""
+    body = model.model_validate(answer.body).model_dump(mode="json")  # jsonb reorders keys
+    headers = {REPLAYED: "true"} if answer.replayed else None
+    return JSONResponse(body, status_code=answer.status, headers=headers)
+
+
 def create_app(
     service: str,
     settings: ServiceSettings,
@@ -74,7 +109,7 @@ def create_app(
         allow_origins=settings.portal_origin_list,
         allow_methods=["GET", "POST", "PUT", "PATCH"],
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        expose_headers=["Content-Disposition"],
+        expose_headers=["Content-Disposition", REPLAYED],
     )
     _install_error_handlers(app)
     _install_probes(app, readiness)

@@ -11,6 +11,7 @@ from asyncpg.transaction import Transaction
 
 from heyzack_shared import outbox
 from heyzack_shared.envelope import Envelope
+from heyzack_shared.idempotency import Answer, IdempotencyKey, IdempotencyKeys
 
 
 class UnitOfWork:
@@ -51,6 +52,17 @@ class UnitOfWork:
         emitted = [event for event in events if event is not None]
         if emitted:
             await outbox.append(self._conn, emitted)
+
+    async def replay(self, key: IdempotencyKey | None) -> Answer | None:
+        """Claim the request's Idempotency-Key (if it has one) for this unit of work: None to go ahead, or
+        the answer its first request stored, to be given again instead of acting twice. Call it first."""
+        return None if key is None else await IdempotencyKeys(self._conn).claim(key)
+
+    async def answer(self, key: IdempotencyKey | None, answer: Answer) -> Answer:
+        """Store the answer under the claimed key, if any, to commit with the effect; returns it."""
+        if key is not None:
+            await IdempotencyKeys(self._conn).answer(key, answer)
+        return answer
 
     async def claim(self, *key: str) -> None:
         """Hold `key` until this unit of work ends (a transaction-level advisory lock), so units of work

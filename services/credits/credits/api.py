@@ -13,7 +13,8 @@ from credits.schemas import CreditApplication, CreditApplied, Credits
 from credits.unit_of_work import UnitOfWork
 from heyzack_shared.auth import CurrentCaller
 from heyzack_shared.errors import HeyZackError
-from heyzack_shared.http import STANDARD_ERRORS, error_response
+from heyzack_shared.http import STANDARD_ERRORS, error_response, idempotent_responses, respond
+from heyzack_shared.idempotency import IdempotencyKey
 
 
 class MissingIdempotencyKey(HeyZackError):
@@ -54,7 +55,7 @@ async def show_credits(
     status_code=201,
     response_model=CreditApplied,
     responses={
-        **_errors,
+        **idempotent_responses("the credit, applied"),
         400: error_response("the Idempotency-Key header is missing"),
         409: error_response("over the balance (insufficient_credit) or the cart total; nothing changed"),
         422: error_response("invalid input, amount ≤ 0, or a key reused with other parameters"),
@@ -73,16 +74,14 @@ async def apply_credit(
     ] = None,
 ) -> JSONResponse:
     """Deduct credit for a Shopify order. Refusals change nothing and do not use up the Idempotency-Key."""
-    if not idempotency_key or not idempotency_key.strip():
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "apply_credit", body)
+    if key is None or not key.key.strip():
         raise MissingIdempotencyKey("the Idempotency-Key header is required to apply credit")
     cmd = commands.ApplyCredit(
         partner_id=caller.partner_id,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         shopify_order_ref=body.shopify_order_ref,
         cart_total_cents=body.cart_total_cents,
         amount_cents=body.amount_cents,
     )
-    answer = await handlers.apply_credit(cmd, uow)
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    replay = CreditApplied.model_validate(answer.body).model_dump(mode="json")  # jsonb reorders keys
-    return JSONResponse(replay, status_code=answer.status, headers=headers)
+    return respond(await handlers.apply_credit(cmd, uow), CreditApplied)

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from credits import commands
 from credits.domain import CreditEntry, CreditPolicy, Sale, month_of
 from credits.unit_of_work import Stores, UnitOfWork
-from heyzack_shared.errors import Invalid
-
-
-class IdempotencyKeyReused(Invalid):
-    code = "idempotency_key_reused"
-
-    def __init__(self, key: str) -> None:
-        super().__init__(
-            f"Idempotency-Key {key!r} was already used with different parameters;"
-            " use a new key for a different application"
-        )
+from heyzack_shared.idempotency import Answer
 
 
 async def record_sale(sale: Sale, stores: Stores, policy: CreditPolicy) -> bool:
@@ -45,17 +32,6 @@ async def record_sale(sale: Sale, stores: Stores, policy: CreditPolicy) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    replayed: bool
-
-
-def _fingerprint(parameters: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
-
-
 async def apply_credit(cmd: commands.ApplyCredit, uow: UnitOfWork) -> Answer:
     """Apply credit once per Idempotency-Key.
 
@@ -63,14 +39,9 @@ async def apply_credit(cmd: commands.ApplyCredit, uow: UnitOfWork) -> Answer:
     success: a refused attempt (4xx) rolls back and leaves the key free, and a retry after a top-up can
     succeed. A request racing one in flight with the same key waits for it, then replays its answer.
     """
-    fingerprint = _fingerprint(cmd.parameters)
     async with uow:
-        keys = uow.stores.idempotency
-        if not await keys.claim(cmd.partner_id, cmd.idempotency_key, fingerprint):
-            stored_fingerprint, status, body = await keys.stored(cmd.partner_id, cmd.idempotency_key)
-            if stored_fingerprint != fingerprint:
-                raise IdempotencyKeyReused(cmd.idempotency_key)
-            return Answer(status, body, replayed=True)
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         partner = await uow.stores.partners.lock(cmd.partner_id)
         entry, applied = partner.apply_credit(
             shopify_order_ref=cmd.shopify_order_ref,
@@ -87,9 +58,9 @@ async def apply_credit(cmd: commands.ApplyCredit, uow: UnitOfWork) -> Answer:
             "amount_cents": cmd.amount_cents,
             "balance_after_cents": entry.balance_after_cents,
         }
-        await keys.answer(cmd.partner_id, cmd.idempotency_key, 201, body)
+        answer = await uow.answer(cmd.idempotency_key, Answer(201, body))
         await uow.commit()
-    return Answer(201, body, replayed=False)
+    return answer
 
 
 @dataclass(frozen=True, kw_only=True)

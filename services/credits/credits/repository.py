@@ -6,9 +6,8 @@ records, its month totals, its ledger and its event versions all change under th
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -165,40 +164,3 @@ class Installations:
             at,
         )
         return None if price is None else int(price)
-
-
-class IdempotencyKeys:
-    """A key is claimed by inserting its row: a concurrent claim of the same key waits on the unique index
-    until the first transaction ends, then sees the stored answer (commit) or claims it itself (rollback)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def claim(self, partner_id: str, key: str, request_hash: str) -> bool:
-        claimed = await self._conn.fetchval(
-            "INSERT INTO idempotency_keys (partner_id, key, request_hash) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING RETURNING true",
-            partner_id,
-            key,
-            request_hash,
-        )
-        return bool(claimed)
-
-    async def stored(self, partner_id: str, key: str) -> tuple[str, int, dict[str, Any]]:
-        row = await self._conn.fetchrow(
-            "SELECT request_hash, status, response FROM idempotency_keys WHERE partner_id = $1 AND key = $2",
-            partner_id,
-            key,
-        )
-        assert row is not None and row["status"] is not None
-        return row["request_hash"], row["status"], json.loads(row["response"])
-
-    async def answer(self, partner_id: str, key: str, status: int, response: dict[str, Any]) -> None:
-        await self._conn.execute(
-            "UPDATE idempotency_keys SET status = $3, response = $4::jsonb"
-            " WHERE partner_id = $1 AND key = $2",
-            partner_id,
-            key,
-            status,
-            json.dumps(response),
-        )

@@ -6,7 +6,6 @@ from asyncpg.pool import PoolConnectionProxy
 
 from credits.repository import (
     Connection,
-    IdempotencyKeys,
     Installations,
     Ledger,
     MonthlyRevenue,
@@ -27,7 +26,6 @@ class Stores:
         self.sales = Sales(conn)
         self.revenue = MonthlyRevenue(conn)
         self.installations = Installations(conn)
-        self.idempotency = IdempotencyKeys(conn)
 
     async def emit(self, events: list[Envelope]) -> None:
         if events:

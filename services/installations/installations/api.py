@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
 
 from heyzack_shared.auth import CurrentCaller
-from heyzack_shared.http import STANDARD_ERRORS, error_response
+from heyzack_shared.http import (
+    STANDARD_ERRORS,
+    IdempotencyKeyHeader,
+    error_response,
+    idempotent_responses,
+    respond,
+)
+from heyzack_shared.idempotency import IdempotencyKey
 from installations import commands, handlers
 from installations.schemas import (
     Assignment,
@@ -37,10 +45,19 @@ _conflict: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/customers", status_code=status.HTTP_201_CREATED, responses=_errors, tags=["customers"])
-async def register_customer(body: NewCustomer, caller: CurrentCaller, uow: Uow) -> CustomerOut:
-    cmd = commands.RegisterCustomer(partner_id=caller.partner_id, **body.model_dump())
-    return CustomerOut.of(await handlers.register_customer(cmd, uow))
+@router.post(
+    "/customers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CustomerOut,
+    responses=idempotent_responses("the customer, registered"),
+    tags=["customers"],
+)
+async def register_customer(
+    body: NewCustomer, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "register_customer", body)
+    cmd = commands.RegisterCustomer(partner_id=caller.partner_id, idempotency_key=key, **body.model_dump())
+    return respond(await handlers.register_customer(cmd, uow), CustomerOut)
 
 
 @router.patch("/customers/{customer_id}", responses=_errors, tags=["customers"])
@@ -56,10 +73,19 @@ async def get_customer(customer_id: str, caller: CurrentCaller, uow: Uow) -> Cus
     return CustomerOut.of(await handlers.get_customer(caller.partner_id, customer_id, uow))
 
 
-@router.post("/handymen", status_code=status.HTTP_201_CREATED, responses=_errors, tags=["handymen"])
-async def register_handyman(body: NewHandyman, caller: CurrentCaller, uow: Uow) -> HandymanOut:
-    cmd = commands.RegisterHandyman(partner_id=caller.partner_id, **body.model_dump())
-    return HandymanOut.of(await handlers.register_handyman(cmd, uow))
+@router.post(
+    "/handymen",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HandymanOut,
+    responses=idempotent_responses("the handyman, registered"),
+    tags=["handymen"],
+)
+async def register_handyman(
+    body: NewHandyman, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "register_handyman", body)
+    cmd = commands.RegisterHandyman(partner_id=caller.partner_id, idempotency_key=key, **body.model_dump())
+    return respond(await handlers.register_handyman(cmd, uow), HandymanOut)
 
 
 @router.patch("/handymen/{handyman_id}", responses=_errors, tags=["handymen"])
@@ -90,19 +116,26 @@ async def get_handyman(handyman_id: str, caller: CurrentCaller, uow: Uow) -> Han
 @router.post(
     "/installations",
     status_code=status.HTTP_201_CREATED,
-    responses={**_errors, 409: error_response("the customer is inactive")},
+    response_model=InstallationOut,
+    responses={
+        **idempotent_responses("the installation, scheduled"),
+        409: error_response("the customer is inactive"),
+    },
     tags=["installations"],
 )
-async def schedule_installation(body: NewInstallation, caller: CurrentCaller, uow: Uow) -> InstallationOut:
+async def schedule_installation(
+    body: NewInstallation, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     cmd = commands.ScheduleInstallation(
         partner_id=caller.partner_id,
+        idempotency_key=IdempotencyKey.of(caller.partner_id, idempotency_key, "schedule_installation", body),
         customer_id=body.customer_id,
         device_type=body.device_type,
         products=body.products,
         price_cents=body.price_cents,
         scheduled_for=body.scheduled_for,
     )
-    return InstallationOut.of(await handlers.schedule_installation(cmd, uow))
+    return respond(await handlers.schedule_installation(cmd, uow), InstallationOut)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from heyzack_shared.contracts.installations import Availability, DeviceType, InstallationStatus, ProductLine
+from heyzack_shared.idempotency import IdempotencyKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -14,6 +15,7 @@ class RegisterCustomer:
     name: str
     email: str
     active: bool = True
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +34,7 @@ class RegisterHandyman:
     availability: Availability = Availability.AVAILABLE
     certifications: list[str]
     skills: dict[str, int]
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +60,7 @@ class ScheduleInstallation:
     products: list[ProductLine]
     price_cents: int
     scheduled_for: datetime
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

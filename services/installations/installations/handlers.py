@@ -1,7 +1,8 @@
 """Use cases. Each owns its transaction: the state change and its events commit together, or neither does.
 
 An id of another partner is indistinguishable from an unknown one (NotFound), whether it is in the path
-or referenced from the body.
+or referenced from the body. A creating command may carry an Idempotency-Key: its answer (the response
+body) is stored in the transaction of its effect, and a retry gets that answer instead of a second effect.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from heyzack_shared.aggregate import found
+from heyzack_shared.idempotency import Answer
 from installations import commands
 from installations.domain import Customer, Handyman, Installation
+from installations.schemas import CustomerOut, HandymanOut, InstallationOut
 from installations.unit_of_work import UnitOfWork
 
 
@@ -18,15 +21,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def register_customer(cmd: commands.RegisterCustomer, uow: UnitOfWork) -> Customer:
+async def register_customer(cmd: commands.RegisterCustomer, uow: UnitOfWork) -> Answer:
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         customer, registered = Customer.register(
             cmd.partner_id, name=cmd.name, email=cmd.email, active=cmd.active, at=_now()
         )
         await uow.customers.save(customer)
         await uow.emit(registered)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(CustomerOut.of(customer)))
         await uow.commit()
-    return customer
+    return answer
 
 
 async def update_customer(cmd: commands.UpdateCustomer, uow: UnitOfWork) -> Customer:
@@ -42,8 +48,10 @@ async def update_customer(cmd: commands.UpdateCustomer, uow: UnitOfWork) -> Cust
     return customer
 
 
-async def register_handyman(cmd: commands.RegisterHandyman, uow: UnitOfWork) -> Handyman:
+async def register_handyman(cmd: commands.RegisterHandyman, uow: UnitOfWork) -> Answer:
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         handyman, registered = Handyman.register(
             cmd.partner_id,
             name=cmd.name,
@@ -54,8 +62,9 @@ async def register_handyman(cmd: commands.RegisterHandyman, uow: UnitOfWork) -> 
         )
         await uow.handymen.save(handyman)
         await uow.emit(registered)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(HandymanOut.of(handyman)))
         await uow.commit()
-    return handyman
+    return answer
 
 
 async def update_handyman_profile(cmd: commands.UpdateHandymanProfile, uow: UnitOfWork) -> Handyman:
@@ -82,8 +91,10 @@ async def change_availability(cmd: commands.ChangeAvailability, uow: UnitOfWork)
     return handyman
 
 
-async def schedule_installation(cmd: commands.ScheduleInstallation, uow: UnitOfWork) -> Installation:
+async def schedule_installation(cmd: commands.ScheduleInstallation, uow: UnitOfWork) -> Answer:
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         customer = found(
             await uow.customers.get(cmd.partner_id, cmd.customer_id), "customer", cmd.customer_id
         )
@@ -97,8 +108,9 @@ async def schedule_installation(cmd: commands.ScheduleInstallation, uow: UnitOfW
         )
         await uow.installations.save(installation)
         await uow.emit(created)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(InstallationOut.of(installation)))
         await uow.commit()
-    return installation
+    return answer
 
 
 async def assign_handyman(cmd: commands.AssignHandyman, uow: UnitOfWork) -> Installation:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
 
 from heyzack_shared.auth import CurrentCaller
-from heyzack_shared.http import STANDARD_ERRORS
+from heyzack_shared.http import STANDARD_ERRORS, IdempotencyKeyHeader, idempotent_responses, respond
+from heyzack_shared.idempotency import IdempotencyKey
 from ratings import commands, handlers
 from ratings.schemas import (
     IssueOut,
@@ -37,13 +39,20 @@ def _conflict(description: str) -> dict[int | str, dict[str, Any]]:
 @router.post(
     "/ratings",
     status_code=status.HTTP_201_CREATED,
-    responses=_conflict("the installation is not CUSTOMER_APPROVED, or it is already rated"),
+    response_model=RatingOut,
+    responses={
+        **idempotent_responses("the rating, submitted"),
+        409: {"description": "the installation is not CUSTOMER_APPROVED, or it is already rated"},
+    },
     tags=["ratings"],
 )
-async def submit_rating(body: NewRating, caller: CurrentCaller, uow: Uow) -> RatingOut:
+async def submit_rating(
+    body: NewRating, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
     """Rate an installation. 404 also while ratings has not yet received the installation's events."""
-    cmd = commands.SubmitRating(partner_id=caller.partner_id, **body.model_dump())
-    return RatingOut.of(await handlers.submit_rating(cmd, uow))
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "submit_rating", body)
+    cmd = commands.SubmitRating(partner_id=caller.partner_id, idempotency_key=key, **body.model_dump())
+    return respond(await handlers.submit_rating(cmd, uow), RatingOut)
 
 
 @router.get("/ratings/{rating_id}", responses=_errors, tags=["ratings"])
@@ -51,10 +60,19 @@ async def get_rating(rating_id: str, caller: CurrentCaller, uow: Uow) -> RatingO
     return RatingOut.of(await handlers.get_rating(caller.partner_id, rating_id, uow))
 
 
-@router.post("/surveys", status_code=status.HTTP_201_CREATED, responses=_errors, tags=["surveys"])
-async def send_survey(body: NewSurvey, caller: CurrentCaller, uow: Uow) -> SurveyOut:
-    cmd = commands.SendSurvey(partner_id=caller.partner_id, **body.model_dump())
-    return SurveyOut.of(await handlers.send_survey(cmd, uow))
+@router.post(
+    "/surveys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyOut,
+    responses=idempotent_responses("the survey, sent"),
+    tags=["surveys"],
+)
+async def send_survey(
+    body: NewSurvey, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "send_survey", body)
+    cmd = commands.SendSurvey(partner_id=caller.partner_id, idempotency_key=key, **body.model_dump())
+    return respond(await handlers.send_survey(cmd, uow), SurveyOut)
 
 
 @router.post(
@@ -70,10 +88,19 @@ async def get_survey(survey_id: str, caller: CurrentCaller, uow: Uow) -> SurveyO
     return SurveyOut.of(await handlers.get_survey(caller.partner_id, survey_id, uow))
 
 
-@router.post("/issues", status_code=status.HTTP_201_CREATED, responses=_errors, tags=["issues"])
-async def report_issue(body: NewIssue, caller: CurrentCaller, uow: Uow) -> IssueOut:
-    cmd = commands.ReportIssue(partner_id=caller.partner_id, **body.model_dump())
-    return IssueOut.of(await handlers.report_issue(cmd, uow))
+@router.post(
+    "/issues",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssueOut,
+    responses=idempotent_responses("the issue, reported"),
+    tags=["issues"],
+)
+async def report_issue(
+    body: NewIssue, caller: CurrentCaller, uow: Uow, idempotency_key: IdempotencyKeyHeader = None
+) -> JSONResponse:
+    key = IdempotencyKey.of(caller.partner_id, idempotency_key, "report_issue", body)
+    cmd = commands.ReportIssue(partner_id=caller.partner_id, idempotency_key=key, **body.model_dump())
+    return respond(await handlers.report_issue(cmd, uow), IssueOut)
 
 
 @router.post(

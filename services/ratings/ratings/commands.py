@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heyzack_shared.idempotency import IdempotencyKey
+
 
 @dataclass(frozen=True, kw_only=True)
 class SubmitRating:
@@ -11,6 +13,7 @@ class SubmitRating:
     installation_id: str
     stars: int
     comment: str | None = None
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +21,7 @@ class SendSurvey:
     partner_id: str
     customer_id: str
     installation_id: str | None = None
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +38,7 @@ class ReportIssue:
     customer_id: str
     summary: str
     installation_id: str | None = None
+    idempotency_key: IdempotencyKey | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

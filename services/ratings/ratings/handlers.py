@@ -1,6 +1,8 @@
 """Use cases. Each owns its transaction: the state change and its events commit together, or neither does.
 
-An id of another partner is indistinguishable from an unknown one (NotFound).
+An id of another partner is indistinguishable from an unknown one (NotFound). A creating command may carry
+an Idempotency-Key: its answer (the response body) is stored in the transaction of its effect, and a retry
+gets that answer instead of a second effect.
 """
 
 from __future__ import annotations
@@ -8,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from heyzack_shared.aggregate import found
+from heyzack_shared.idempotency import Answer
 from ratings import commands
 from ratings.domain import Issue, KnownInstallation, Rating, Survey
+from ratings.schemas import IssueOut, RatingOut, SurveyOut
 from ratings.unit_of_work import UnitOfWork
 
 
@@ -17,28 +21,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def submit_rating(cmd: commands.SubmitRating, uow: UnitOfWork) -> Rating:
+async def submit_rating(cmd: commands.SubmitRating, uow: UnitOfWork) -> Answer:
     """Locking the installation serialises concurrent ratings of it; the unique constraint backs that up."""
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         installation = await uow.installations.get(
             cmd.partner_id, cmd.installation_id, lock=True
         ) or KnownInstallation(partner_id=cmd.partner_id, installation_id=cmd.installation_id)
         rating, submitted = Rating.submit(installation, stars=cmd.stars, comment=cmd.comment, at=_now())
         await uow.ratings.add(rating)
         await uow.emit(submitted)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(RatingOut.of(rating)))
         await uow.commit()
-    return rating
+    return answer
 
 
-async def send_survey(cmd: commands.SendSurvey, uow: UnitOfWork) -> Survey:
+async def send_survey(cmd: commands.SendSurvey, uow: UnitOfWork) -> Answer:
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         survey, sent = Survey.send(
             cmd.partner_id, customer_id=cmd.customer_id, installation_id=cmd.installation_id, at=_now()
         )
         await uow.surveys.save(survey)
         await uow.emit(sent)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(SurveyOut.of(survey)))
         await uow.commit()
-    return survey
+    return answer
 
 
 async def answer_survey(cmd: commands.AnswerSurvey, uow: UnitOfWork) -> Survey:
@@ -52,8 +62,10 @@ async def answer_survey(cmd: commands.AnswerSurvey, uow: UnitOfWork) -> Survey:
     return survey
 
 
-async def report_issue(cmd: commands.ReportIssue, uow: UnitOfWork) -> Issue:
+async def report_issue(cmd: commands.ReportIssue, uow: UnitOfWork) -> Answer:
     async with uow:
+        if replayed := await uow.replay(cmd.idempotency_key):
+            return replayed
         issue, reported = Issue.report(
             cmd.partner_id,
             customer_id=cmd.customer_id,
@@ -63,8 +75,9 @@ async def report_issue(cmd: commands.ReportIssue, uow: UnitOfWork) -> Issue:
         )
         await uow.issues.save(issue)
         await uow.emit(reported)
+        answer = await uow.answer(cmd.idempotency_key, Answer.created(IssueOut.of(issue)))
         await uow.commit()
-    return issue
+    return answer
 
 
 async def resolve_issue(cmd: commands.ResolveIssue, uow: UnitOfWork) -> Issue:
