@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +12,8 @@ import asyncpg
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_211_001
+
+_log = logging.getLogger(__name__)
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -26,7 +30,16 @@ async def database(url: str, *migration_dirs: Path) -> AsyncIterator[asyncpg.Poo
         await migrate(pool, SHARED_MIGRATIONS, *migration_dirs)
         yield pool
     finally:
-        await pool.close()
+        await close_pool(pool)
+
+
+async def close_pool(pool: asyncpg.Pool, timeout: float = 10.0) -> None:
+    """Close gracefully, but not forever: a connection never released would hold `close()` (and a stop)."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout)
+    except TimeoutError:
+        _log.warning("the database pool did not close within %.0f s; terminating its connections", timeout)
+        pool.terminate()
 
 
 async def migrate(pool: asyncpg.Pool, *migration_dirs: Path) -> list[str]:

@@ -48,19 +48,23 @@ async def mark_all_unsent(pool: asyncpg.Pool) -> int:
     return int(status.split()[-1])
 
 
-async def relay_forever(pool: asyncpg.Pool, kafka_bootstrap: str, *, restart_delay: float = 2.0) -> None:
-    """Relay until cancelled. Commands are accepted while Kafka is unreachable: their events wait in
-    the outbox, and the relay starts over with a fresh producer until the broker answers again."""
-    while True:
+async def relay_forever(
+    pool: asyncpg.Pool, kafka_bootstrap: str, stop: asyncio.Event, *, restart_delay: float = 2.0
+) -> None:
+    """Relay until `stop` is set (checked between batches: aiokafka can swallow a cancellation). Commands
+    are accepted while Kafka is unreachable: their events wait in the outbox, and the relay starts over
+    with a fresh producer until the broker answers again."""
+    while not stop.is_set():
         producer = new_producer(kafka_bootstrap)
         try:
             await producer.start()
-            await OutboxRelay(pool, producer).run()
+            await OutboxRelay(pool, producer).run(stop)
         except (KafkaError, OSError):
             _log.exception("outbox relay stopped; restarting in %.1fs", restart_delay)
         finally:
             await producer.stop()
-        await asyncio.sleep(restart_delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), restart_delay)
 
 
 class OutboxRelay:
@@ -78,15 +82,16 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
 
-    async def run(self) -> None:
-        """Relay until cancelled. Waits for leadership first, so extra replicas stand by."""
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Relay until `stop` is set (or cancelled). Waits for leadership first: extra replicas stand by."""
+        stop = stop or asyncio.Event()
         async with self._pool.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)
             await conn.add_listener(CHANNEL, self._on_notify)
             try:
-                while True:
+                while not stop.is_set():
                     if await self._publish_or_log() < self._batch_size:
-                        await self._idle()
+                        await self._idle(stop)
             finally:
                 await conn.remove_listener(CHANNEL, self._on_notify)
                 await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
@@ -130,7 +135,12 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until a new row is announced, the poll interval has passed, or the relay is asked to stop."""
+        waits = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        try:
+            await asyncio.wait(waits, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
         self._wake.clear()

@@ -23,14 +23,20 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 @asynccontextmanager
-async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
-    """Run `work` as a task while the block runs; cancel it and wait for it on the way out."""
+async def background(
+    work: Coroutine[Any, Any, None], name: str, *, timeout: float = 10.0
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run `work` as a task while the block runs; cancel it and wait for it (`timeout` s at most: a library
+    can swallow a cancellation) on the way out."""
     task = asyncio.create_task(work, name=name)
     try:
         yield task
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        try:
+            await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout)
+        except TimeoutError:
+            _log.warning("%s did not stop within %.0f s of its cancellation; leaving it", name, timeout)
 
 
 @asynccontextmanager
@@ -63,7 +69,7 @@ async def database_with_outbox(
     """A migrated pool, with the outbox relay publishing to Kafka in the background while it is open."""
     async with (
         database(database_url, migrations) as pool,
-        background(relay_forever(pool, kafka_bootstrap), "outbox-relay"),
+        stoppable(lambda stop: relay_forever(pool, kafka_bootstrap, stop), "outbox-relay", timeout=10),
     ):
         yield pool
 
