@@ -113,8 +113,63 @@ def create_app(
     )
     _install_error_handlers(app)
     _install_probes(app, readiness)
+    app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(_RequestCounter, service=service)
     return app
+
+
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body any service reads: a command is a few kilobytes."""
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised while a handler reads the body; FastAPI passes HTTP exceptions on to the error handlers."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over {limit} bytes")
+
+
+class _BodyLimit:
+    """Refuses a request body over `limit` bytes with 413 before it is read into memory: at once when its
+    Content-Length says so, or as soon as a streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self._app, self._limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self._limit:
+            await self._refuse(send)
+            return
+        received, started = 0, False
+
+        async def counted(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self._limit:
+                raise _BodyTooLarge(self._limit)
+            return message
+
+        try:
+            await self._app(scope, limited, counted)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        too_large = _BodyTooLarge(self._limit)
+        response = JSONResponse(error_body("body_too_large", too_large.detail), 413)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 class _RequestCounter:
@@ -149,7 +204,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            error.status_code, "http_error"
+        )
         return JSONResponse(error_body(code, str(error.detail)), error.status_code)
 
 

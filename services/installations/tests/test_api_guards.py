@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from heyzack_shared.envelope import Envelope
+from heyzack_shared.http import MAX_BODY_BYTES
 from heyzack_stack.pytest_plugin import HeadersFor
 
 Json = dict[str, Any]
@@ -199,3 +200,22 @@ async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient, aut
     headers = {**auth, "Content-Type": "application/json"}
     response = await client.post("/v1/customers", content=b'{"name": "Ada",', headers=headers)
     assert "JSON decode error" in error_of(response, 422)
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Declared too large (Content-Length), or streamed without a length and passing the limit: 413."""
+    huge = b'{"name": "' + b"x" * MAX_BODY_BYTES + b'", "email": "a@b.c"}'
+    headers = {**auth, "Content-Type": "application/json"}
+    assert "over 1048576 bytes" in error_of(
+        await client.post("/v1/customers", content=huge, headers=headers), 413
+    )
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for start in range(0, len(huge), 64 * 1024):
+            yield huge[start : start + 64 * 1024]
+
+    response = await client.post("/v1/customers", content=streamed(), headers=headers)
+    assert "over 1048576 bytes" in error_of(response, 413)
+    assert response.json()["error"]["code"] == "body_too_large"
