@@ -118,9 +118,11 @@ class FencedBatches:
                 end = await _position(consumer, partition) if consumer is not None else last + 1
             except (IllegalStateError, TimeoutError):  # revoked, or being reset, since the fetch
                 continue
+            if last >= end:
+                continue  # read before a seek back: aiokafka's position is behind these records now
             if start is None or start == FROM_THE_BEGINNING:
                 spans[partition] = Span(first, end, from_beginning=start == FROM_THE_BEGINNING)
-            elif start <= first and last < end:
+            elif start <= first:
                 spans[partition] = Span(start, end)
         return spans, taken_from
 
