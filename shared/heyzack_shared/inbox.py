@@ -55,14 +55,14 @@ class Inbox:
         finally:
             await self._pool.release(conn)
         outcome: asyncio.Future[Refused] = asyncio.get_running_loop().create_future()
-        outcome.set_result({TopicPartition(*key): position for key, position in refused.items()})
+        outcome.set_result(refused)
         return outcome
 
-    async def _applied(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
+    async def _applied(self, conn: Connection, batch: Batch) -> Refused:
         async with conn.transaction():
             refused = await self._fence(conn, batch)
             for delivery in batch.deliveries:
-                if (delivery.topic, delivery.partition) in refused:
+                if (delivery.topic, delivery.partition) in refused:  # a TopicPartition is that tuple
                     continue
                 if await self._first_time(conn, delivery.event):
                     await self._handle(conn, delivery.event)
@@ -73,12 +73,12 @@ class Inbox:
                 [
                     (self._consumer, p.topic, p.partition, span.end)
                     for p, span in batch.spans.items()
-                    if (p.topic, p.partition) not in refused
+                    if p not in refused
                 ],
             )
         return refused
 
-    async def _fence(self, conn: Connection, batch: Batch) -> dict[tuple[str, int], int]:
+    async def _fence(self, conn: Connection, batch: Batch) -> Refused:
         """The batch's partitions whose span does not start at the stored position, with that position (or,
         with none stored, that were not read from the log's beginning); the rows stay locked until the batch
         commits, so two members cannot both pass the fence."""
@@ -89,13 +89,13 @@ class Inbox:
             sorted({p.topic for p in batch.spans}),
         )
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        refused = {}
+        refused: Refused = {}
         for p, span in batch.spans.items():
             position = stored.get((p.topic, p.partition))
             if position is None and not span.from_beginning:
-                refused[p.topic, p.partition] = FROM_THE_BEGINNING
+                refused[p] = FROM_THE_BEGINNING
             elif position is not None and position != span.start:
-                refused[p.topic, p.partition] = position
+                refused[p] = position
         return refused
 
     async def _first_time(self, conn: Connection, event: Envelope) -> bool:
