@@ -73,7 +73,8 @@ async def test_the_command_publishes_parseable_events_keyed_by_partner(
         arguments = ["--partner", partner_id, "--orders", "5", "--seed", "3", "--until", UNTIL.isoformat()]
         await asyncio.to_thread(main, [*arguments, "--bootstrap", infrastructure.kafka_bootstrap])
 
-        expected = len(simulate(partner_id, orders=5, seed=3, until=UNTIL))
+        simulated = simulate(partner_id, orders=5, seed=3, until=UNTIL)
+        expected = len(simulated)
         received: list[Envelope] = []
 
         async def all_received() -> bool:
@@ -87,10 +88,7 @@ async def test_the_command_publishes_parseable_events_keyed_by_partner(
     finally:
         await consumer.stop()
 
-    assert len(received) == expected
-    assert {type(event) for event in received} == {
-        commerce.OrderPlaced,
-        commerce.PaymentReceived,
-        commerce.StockLevelChanged,
-    }
+    # The partner id seeds the simulation too: which kinds of event five orders yield varies between runs.
+    assert [event.to_json() for event in received] == [event.to_json() for event in simulated]
+    assert commerce.OrderPlaced in {type(event) for event in received}
     assert all(event.partner_id == partner_id and event.producer == "commerce" for event in received)
