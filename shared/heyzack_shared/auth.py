@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 
 from heyzack_shared.errors import Forbidden, Unauthenticated
+from heyzack_shared.values import Id, Label
 
 _ALGORITHM = "HS256"
 
@@ -25,8 +26,8 @@ class Role(StrEnum):
 class Caller(BaseModel):
     """Who is calling: every query is scoped to `partner_id`."""
 
-    subject: str = Field(min_length=1)
-    partner_id: str = Field(min_length=1)
+    subject: Label
+    partner_id: Id
     roles: frozenset[Role] = Field(min_length=1)
     expires_at: int
     """When the token expires (Unix time): a long-lived answer, such as an event stream, ends then."""

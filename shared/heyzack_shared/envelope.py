@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from heyzack_shared.values import MAX_VERSION, BusinessTime, Id, Label, Version
 
 
 class EventData(BaseModel):
@@ -25,12 +27,12 @@ class Envelope(BaseModel):
 
     event_id: uuid.UUID
     event_type: str
-    schema_version: int = Field(default=1, ge=1)
-    occurred_at: AwareDatetime
-    partner_id: str = Field(min_length=1)
-    aggregate_id: str = Field(min_length=1)
-    aggregate_version: int = Field(ge=1)
-    producer: str
+    schema_version: int = Field(default=1, ge=1, le=MAX_VERSION)
+    occurred_at: BusinessTime
+    partner_id: Id
+    aggregate_id: Id
+    aggregate_version: Version
+    producer: Label
     data: Any
 
     @classmethod

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from heyzack_shared.errors import HeyZackError
 from heyzack_shared.idempotency import Answer
 from heyzack_shared.settings import ServiceSettings
+from heyzack_shared.values import ID_MAX_LENGTH, ID_PATTERN
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -57,6 +58,16 @@ STANDARD_ERRORS: dict[int | str, dict[str, Any]] = {
     422: error_response("invalid input; the message says which field and why"),
 }
 
+
+IdInPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        pattern=ID_PATTERN,
+        description="an id (docs/events.md, Values)",
+    ),
+]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

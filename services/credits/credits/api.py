@@ -15,6 +15,7 @@ from heyzack_shared.auth import CurrentCaller
 from heyzack_shared.errors import HeyZackError
 from heyzack_shared.http import STANDARD_ERRORS, error_response, idempotent_responses, respond
 from heyzack_shared.idempotency import IdempotencyKey
+from heyzack_shared.values import MAX_EXACT
 
 
 class MissingIdempotencyKey(HeyZackError):
@@ -43,7 +44,9 @@ async def show_credits(
     uow: Uow,
     policy: Policy,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=MAX_EXACT, description="`next_cursor` of the previous page")
+    ] = None,
 ) -> Credits:
     """Balance, this month's revenue and tier, and a page of the ledger (newest first)."""
     query = commands.ShowCredits(partner_id=caller.partner_id, limit=limit, cursor=cursor)

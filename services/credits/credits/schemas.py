@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from credits.domain import CreditEntry
 from credits.handlers import Statement
+from heyzack_shared.values import MAX_CENTS, Label
 
 Cents = Annotated[int, Field(strict=True, description="integer cents, EUR")]
 
@@ -16,10 +17,16 @@ Cents = Annotated[int, Field(strict=True, description="integer cents, EUR")]
 class CreditApplication(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    shopify_order_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    cart_total_cents: Annotated[int, Field(strict=True, ge=0, description="integer cents, EUR")]
+    shopify_order_ref: Label
+    cart_total_cents: Annotated[int, Field(strict=True, ge=0, le=MAX_CENTS, description="integer cents, EUR")]
     amount_cents: Annotated[
-        int, Field(strict=True, gt=0, description="credit to deduct, integer cents; ≤ cart total and balance")
+        int,
+        Field(
+            strict=True,
+            gt=0,
+            le=MAX_CENTS,
+            description="credit to deduct, integer cents; ≤ cart total and balance",
+        ),
     ]
 
 

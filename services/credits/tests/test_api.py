@@ -112,6 +112,32 @@ async def test_an_amount_not_above_zero_is_refused(
     assert (await _credits(client, auth))["balance_cents"] == 12_000
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount_cents": 2**63}, "amount_cents"),
+        ({"cart_total_cents": 2**64}, "cart_total_cents"),
+        ({"shopify_order_ref": "#10\x0042"}, "shopify_order_ref"),
+        ({"shopify_order_ref": "#" * 101}, "shopify_order_ref"),
+    ],
+)
+async def test_values_outside_the_input_policy_are_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], change: dict[str, object], field: str
+) -> None:
+    response = await client.post("/v1/credits/apply", json={**_apply(), **change}, headers={**auth, **_key()})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("query", ["cursor=9223372036854775808", "cursor=99999999999999999999999", "limit=2"])
+async def test_any_cursor_is_answered_without_a_server_error(
+    client: httpx.AsyncClient, auth: dict[str, str], query: str
+) -> None:
+    response = await client.get(f"/v1/credits?{query}", headers=auth)
+    assert response.status_code in (200, 422), response.text
+    assert (response.status_code == 200) == query.startswith("limit")
+
+
 async def test_more_than_the_cart_total_is_refused(
     client: httpx.AsyncClient, auth: dict[str, str], partner: str, sell: RecordSale
 ) -> None:

@@ -23,6 +23,7 @@ from heyzack_shared.contracts.credits import SaleSource
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.dead_letters import Source, apply_error, dead_letters_among
+from heyzack_shared.values import MAX_CENTS, MAX_EXACT, MAX_VERSION
 from heyzack_stack.infra import Endpoints
 
 from .test_consumer import _installation, _order
@@ -45,6 +46,12 @@ class Poison:
 
 def with_data(event: Envelope, **fields: object) -> Envelope:
     return event.model_copy(update={"data": event.data.model_copy(update=fields)})
+
+
+def with_line(event: Envelope, **fields: object) -> Envelope:
+    """The order with its first line changed, unchecked: how a hostile producer would write it."""
+    line = event.data.lines[0].model_copy(update=fields)
+    return with_data(event, lines=[line])
 
 
 def order(partner: str, quantity: int, unit_price: int, at: datetime | None = None) -> Envelope:
@@ -116,80 +123,109 @@ async def check_poisons(
     assert {p.sale for p in selling} <= await sales_of(pool, *{p.event.partner_id for p in selling})
 
 
-async def test_integers_past_int64_are_dead_lettered_the_rest_applies(
+async def test_integers_outside_the_input_policy_are_dead_lettered_the_rest_applies(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """Prices and amounts are bigint, versions integer: past them the write fails and the event is
-    dead-lettered; the approval of an installation whose price was refused waits for a price."""
-    refused_price = installation(partner, 2**63)
-    exact = installation(partner, 2**53 + 1)
-    odd_version = installation(partner, 1_000)
-    huge_line = order(partner, 2**32, 2**32)
-    old_order = order(partner, 1, 500)
+    """Amounts past MAX_CENTS, line totals past it, versions past the integer columns: refused as they are
+    read, naming the field; the approval of an installation whose price was refused waits for a price."""
+    refused_price = installation(partner, 100)
+    largest = installation(partner, MAX_CENTS)
+    newest = installation(partner, 1_000)
     poisons = [
-        Poison(refused_price[0], "DataError"),
+        Poison(with_data(refused_price[0], price_cents=2**63), "invalid data.price_cents"),
         *applies(refused_price[1:]),
-        Poison(installation(partner, 2**64)[0], "DataError"),
-        *applies(exact, sale=(exact[0].data.installation_id, 2**53 + 1, this_month())),
-        Poison(huge_line, "DataError"),
-        Poison(odd_version[0].model_copy(update={"aggregate_version": 2**63}), "DataError"),
-        Poison(old_order.model_copy(update={"aggregate_version": 2**63}), sale=line_sale(old_order, 500)),
+        Poison(with_data(installation(partner, 1)[0], price_cents=2**64), "invalid data.price_cents"),
+        Poison(with_data(installation(partner, 1)[0], price_cents=MAX_CENTS + 1), "invalid data.price_cents"),
+        *applies(largest, sale=(largest[0].data.installation_id, MAX_CENTS, this_month())),
+        Poison(
+            with_line(order(partner, 1, 1), quantity=2**32, unit_price_cents=2**32),
+            "invalid data.lines.0.quantity",
+        ),
+        Poison(
+            with_line(order(partner, 1, 1), quantity=1_000, unit_price_cents=MAX_CENTS // 999),
+            "invalid data.lines.0",
+        ),
+        Poison(
+            newest[0].model_copy(update={"aggregate_version": MAX_VERSION + 1}), "invalid aggregate_version"
+        ),
+        *applies(
+            [e.model_copy(update={"aggregate_version": MAX_VERSION - 3 + i}) for i, e in enumerate(newest)],
+            sale=(newest[0].data.installation_id, 1_000, this_month()),
+        ),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
 
 
-async def test_a_month_total_past_int64_is_dead_lettered(
+async def test_a_month_total_past_2_53_is_refused_before_it_is_stored(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """Two sales of 2^62 each fit a sale, not the month's total: the second approval cannot apply."""
-    first, second = installation(partner, 2**62), installation(partner, 2**62)
-    poisons = [
-        *applies(first, sale=(first[0].data.installation_id, 2**62, this_month())),
-        *applies(second[:-1]),
-        Poison(second[-1], "DataError"),
-    ]
-    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
-
-
-async def test_ids_postgresql_cannot_store_are_dead_lettered_quotes_and_braces_apply(
-    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
-) -> None:
-    """NUL is not a character PostgreSQL text can hold; a 10,000-character id is too large for a btree
-    index row. Quotes, semicolons, braces and colons are data like any other."""
-    odd = "'; DROP TABLE sales; -- {x}"
-    long_id = secrets.token_hex(5000)
-    odd_order, odd_partner_order = (
-        with_data(order(partner, 1, 700), order_id=f"ord_{odd}"),
-        order(f"{partner}{odd}", 1, 800),
+    """A month whose revenue is a little below 2^53 (as if 90,000 of the largest sales had been recorded):
+    the sale that would pass 2^53 - 1 cannot become a RevenueRecorded event, so it is rolled back and
+    dead-lettered; the next month and the partner's other sales are untouched."""
+    january = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    await pool.execute("INSERT INTO partners (partner_id) VALUES ($1)", partner)
+    await pool.execute(
+        "INSERT INTO monthly_revenue (partner_id, month, total_cents, tier)"
+        " VALUES ($1, '2026-01', $2, 'Platinum')",
+        partner,
+        MAX_EXACT - 1_000,
     )
-    odd_job = installation(partner, 900, f"ins_{odd}")
+    fits, overflows = order(partner, 1, 1_000, january), order(partner, 1, 1, january)
+    poisons = [Poison(fits, sale=line_sale(fits, 1_000, "2026-01")), Poison(overflows, "ValidationError")]
+    await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
+    total = await pool.fetchval(
+        "SELECT total_cents FROM monthly_revenue WHERE partner_id = $1 AND month = '2026-01'", partner
+    )
+    assert total == MAX_EXACT
+
+
+async def test_ids_outside_the_input_policy_are_dead_lettered_the_rest_apply(
+    producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
+) -> None:
+    """NUL, quotes, semicolons, braces, spaces and 10,000-character ids are refused as they are read; ids made
+    of every character the id pattern allows are data like any other."""
+    odd = "'; DROP TABLE sales; -- {x}"
+    allowed = "a.b_c:d/e@f+g=h-9"
+    long_id = secrets.token_hex(5000)
+    allowed_order, allowed_job = (
+        with_data(order(partner, 1, 700), order_id=allowed),
+        installation(partner, 900, allowed),
+    )
     poisons = [
-        Poison(with_data(order(partner, 1, 100), order_id="ord_\u0000"), "CharacterNotInRepertoireError"),
-        Poison(order(f"{partner}\u0000", 1, 100), "CharacterNotInRepertoireError"),
-        Poison(installation(partner, 100, "ins_\u0000")[0], "CharacterNotInRepertoireError"),
-        Poison(installation(partner, 100, long_id)[0], "ProgramLimitExceededError"),
-        Poison(with_data(order(partner, 1, 100), order_id=long_id), "ProgramLimitExceededError"),
-        Poison(odd_order, sale=line_sale(odd_order, 700)),
-        Poison(odd_partner_order, sale=line_sale(odd_partner_order, 800)),
-        *applies(odd_job, sale=(f"ins_{odd}", 900, this_month())),
+        Poison(with_data(order(partner, 1, 100), order_id="ord_\u0000"), "invalid data.order_id"),
+        Poison(
+            order(partner, 1, 100).model_copy(update={"partner_id": f"{partner}\u0000"}), "invalid partner_id"
+        ),
+        Poison(
+            order(partner, 1, 100).model_copy(update={"partner_id": f"{partner}{odd}"}), "invalid partner_id"
+        ),
+        Poison(with_data(order(partner, 1, 100), order_id=f"ord_{odd}"), "invalid data.order_id"),
+        Poison(installation(partner, 100, "ins_\u0000")[0], "invalid data.installation_id"),
+        Poison(installation(partner, 100, long_id)[0], "invalid data.installation_id"),
+        Poison(with_data(order(partner, 1, 100), order_id=long_id), "invalid data.order_id"),
+        Poison(allowed_order, sale=line_sale(allowed_order, 700)),
+        *applies(allowed_job, sale=(allowed, 900, this_month())),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
 
 
-async def test_unknown_installations_and_months_at_their_limits(
+async def test_unknown_installations_and_moments_at_their_limits(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
     """An approval of an installation never created waits for its price. A sale's month is its Paris
-    month, from year 1 to 9999; 9999-12-31T23:30Z is in year 10000 in Paris: it has no month."""
-    year_1 = order(partner, 1, 100, datetime(1, 1, 1, tzinfo=UTC))
+    month; moments lie from 2000-01-01 to 2099-12-31 UTC, so its last half hour is January 2100 in Paris."""
+    first = order(partner, 1, 100, datetime(2000, 1, 1, tzinfo=UTC))
     new_year = order(partner, 1, 200, datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
-    last_month = order(partner, 1, 300, datetime(9999, 12, 31, 22, 59, 59, tzinfo=UTC))
+    last = order(partner, 1, 300, datetime(2099, 12, 31, 23, 30, tzinfo=UTC))
     poisons = [
         Poison(installation(partner, 100)[-1]),
-        Poison(year_1, sale=line_sale(year_1, 100, "0001-01")),
+        Poison(order(partner, 1, 100, datetime(1, 1, 1, tzinfo=UTC)), "invalid occurred_at"),
+        Poison(order(partner, 1, 100, datetime(1999, 12, 31, 23, 59, tzinfo=UTC)), "invalid occurred_at"),
+        Poison(first, sale=line_sale(first, 100, "2000-01")),
         Poison(new_year, sale=line_sale(new_year, 200, "2027-01")),
-        Poison(last_month, sale=line_sale(last_month, 300, "9999-12")),
-        Poison(order(partner, 1, 400, datetime(9999, 12, 31, 23, 30, tzinfo=UTC)), "OverflowError"),
+        Poison(last, sale=line_sale(last, 300, "2100-01")),
+        Poison(order(partner, 1, 400, datetime(2100, 1, 1, tzinfo=UTC)), "invalid occurred_at"),
+        Poison(order(partner, 1, 400, datetime(9999, 12, 31, 23, 30, tzinfo=UTC)), "invalid occurred_at"),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
 

@@ -11,6 +11,7 @@ from heyzack_shared.auth import CurrentCaller
 from heyzack_shared.http import (
     STANDARD_ERRORS,
     IdempotencyKeyHeader,
+    IdInPath,
     error_response,
     idempotent_responses,
     respond,
@@ -62,14 +63,14 @@ async def register_customer(
 
 @router.patch("/customers/{customer_id}", responses=_errors, tags=["customers"])
 async def update_customer(
-    customer_id: str, body: CustomerChange, caller: CurrentCaller, uow: Uow
+    customer_id: IdInPath, body: CustomerChange, caller: CurrentCaller, uow: Uow
 ) -> CustomerOut:
     cmd = commands.UpdateCustomer(partner_id=caller.partner_id, customer_id=customer_id, **body.model_dump())
     return CustomerOut.of(await handlers.update_customer(cmd, uow))
 
 
 @router.get("/customers/{customer_id}", responses=_errors, tags=["customers"])
-async def get_customer(customer_id: str, caller: CurrentCaller, uow: Uow) -> CustomerOut:
+async def get_customer(customer_id: IdInPath, caller: CurrentCaller, uow: Uow) -> CustomerOut:
     return CustomerOut.of(await handlers.get_customer(caller.partner_id, customer_id, uow))
 
 
@@ -90,7 +91,7 @@ async def register_handyman(
 
 @router.patch("/handymen/{handyman_id}", responses=_errors, tags=["handymen"])
 async def update_handyman_profile(
-    handyman_id: str, body: HandymanProfileChange, caller: CurrentCaller, uow: Uow
+    handyman_id: IdInPath, body: HandymanProfileChange, caller: CurrentCaller, uow: Uow
 ) -> HandymanOut:
     cmd = commands.UpdateHandymanProfile(
         partner_id=caller.partner_id, handyman_id=handyman_id, **body.model_dump()
@@ -100,7 +101,7 @@ async def update_handyman_profile(
 
 @router.put("/handymen/{handyman_id}/availability", responses=_errors, tags=["handymen"])
 async def change_availability(
-    handyman_id: str, body: AvailabilityChange, caller: CurrentCaller, uow: Uow
+    handyman_id: IdInPath, body: AvailabilityChange, caller: CurrentCaller, uow: Uow
 ) -> HandymanOut:
     cmd = commands.ChangeAvailability(
         partner_id=caller.partner_id, handyman_id=handyman_id, availability=body.availability
@@ -109,7 +110,7 @@ async def change_availability(
 
 
 @router.get("/handymen/{handyman_id}", responses=_errors, tags=["handymen"])
-async def get_handyman(handyman_id: str, caller: CurrentCaller, uow: Uow) -> HandymanOut:
+async def get_handyman(handyman_id: IdInPath, caller: CurrentCaller, uow: Uow) -> HandymanOut:
     return HandymanOut.of(await handlers.get_handyman(caller.partner_id, handyman_id, uow))
 
 
@@ -142,7 +143,7 @@ async def schedule_installation(
     "/installations/{installation_id}/assign", responses={**_errors, **_conflict}, tags=["installations"]
 )
 async def assign_handyman(
-    installation_id: str, body: Assignment, caller: CurrentCaller, uow: Uow
+    installation_id: IdInPath, body: Assignment, caller: CurrentCaller, uow: Uow
 ) -> InstallationOut:
     cmd = commands.AssignHandyman(
         partner_id=caller.partner_id, installation_id=installation_id, handyman_id=body.handyman_id
@@ -154,7 +155,7 @@ async def assign_handyman(
     "/installations/{installation_id}/status", responses={**_errors, **_conflict}, tags=["installations"]
 )
 async def change_installation_status(
-    installation_id: str, body: StatusChange, caller: CurrentCaller, uow: Uow
+    installation_id: IdInPath, body: StatusChange, caller: CurrentCaller, uow: Uow
 ) -> InstallationOut:
     cmd = commands.ChangeInstallationStatus(
         partner_id=caller.partner_id, installation_id=installation_id, to_status=body.to_status
@@ -163,5 +164,5 @@ async def change_installation_status(
 
 
 @router.get("/installations/{installation_id}", responses=_errors, tags=["installations"])
-async def get_installation(installation_id: str, caller: CurrentCaller, uow: Uow) -> InstallationOut:
+async def get_installation(installation_id: IdInPath, caller: CurrentCaller, uow: Uow) -> InstallationOut:
     return InstallationOut.of(await handlers.get_installation(caller.partner_id, installation_id, uow))

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from heyzack_shared.contracts.installations import (
     Availability,
+    Certifications,
     DeviceType,
     InstallationStatus,
     ProductLine,
-    SkillLevel,
+    Skills,
 )
 from heyzack_shared.http import RequestBody
+from heyzack_shared.values import MAX_LINES, BusinessTime, Cents, Email, Id, Name
 from installations.domain import Customer, Handyman, Installation
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
-Certification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-SkillCategory = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Certifications = Annotated[list[Certification], Field(max_length=50)]
-Skills = Annotated[dict[SkillCategory, SkillLevel], Field(max_length=50)]
 
 
 class Change(RequestBody):
@@ -105,15 +98,15 @@ class HandymanOut(BaseModel):
 
 
 class NewInstallation(RequestBody):
-    customer_id: str = Field(min_length=1)
+    customer_id: Id
     device_type: DeviceType
-    products: list[ProductLine] = Field(default_factory=list, max_length=100)
-    price_cents: int = Field(ge=0, strict=True, description="integer cents, EUR")
-    scheduled_for: AwareDatetime = Field(description="RFC 3339 with an offset")
+    products: list[ProductLine] = Field(default_factory=list, max_length=MAX_LINES)
+    price_cents: Cents = Field(strict=True, description="integer cents, EUR")
+    scheduled_for: BusinessTime = Field(description="RFC 3339 with an offset")
 
 
 class Assignment(RequestBody):
-    handyman_id: str = Field(min_length=1)
+    handyman_id: Id
 
 
 class StatusChange(RequestBody):

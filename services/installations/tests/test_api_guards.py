@@ -132,6 +132,18 @@ async def test_another_partners_resources_are_not_found(
         ("/v1/handymen", {"name": "Bob", "availability": "ASLEEP"}, "availability"),
         ("/v1/handymen", {"name": "Bob", "certifications": "electrician"}, "certifications"),
         ("/v1/installations", {"device_type": "camera", "price_cents": 1}, "customer_id: Field required"),
+        (
+            "/v1/customers",
+            {"name": "Ada\x00", "email": "ada@example.com"},
+            "name: Value error, must not contain a NUL",
+        ),
+        (
+            "/v1/customers",
+            {"name": "A" * 201, "email": "ada@example.com"},
+            "name: String should have at most 200",
+        ),
+        ("/v1/handymen", {"name": "Bob", "skills": {"cam\x00era": 3}}, "skills.cam\x00era.[key]"),
+        ("/v1/handymen", {"name": "Bob", "certifications": ["x" * 101]}, "certifications.0"),
     ],
 )
 async def test_bad_input_is_refused_with_a_message(
@@ -151,6 +163,15 @@ async def test_bad_input_is_refused_with_a_message(
         ("device_type", "toaster", "device_type: Input should be"),
         ("products", [{"sku": "CAM-1", "quantity": 0}], "products.0.quantity"),
         ("products", [{"sku": "", "quantity": 1}], "products.0.sku"),
+        ("price_cents", 2**63, "price_cents: Input should be less than or equal to 100000000000"),
+        ("price_cents", 2**64, "price_cents"),
+        ("scheduled_for", "0001-01-01T00:00:00+01:00", "scheduled_for"),
+        ("scheduled_for", "0001-01-01T00:00:00Z", "scheduled_for: Value error, must lie between 2000-01-01"),
+        ("scheduled_for", "9999-12-31T23:59:59-05:00", "scheduled_for"),
+        ("products", [{"sku": "CAM-1", "quantity": 2**64}], "products.0.quantity"),
+        ("products", [{"sku": "CAM{1}", "quantity": 1}], "products.0.sku: String should match pattern"),
+        ("customer_id", "victim}:agg", "customer_id: String should match pattern"),
+        ("customer_id", "c" * 10_000, "customer_id: String should have at most 128"),
     ],
 )
 async def test_a_bad_installation_is_refused_with_a_message(
@@ -194,6 +215,30 @@ async def test_bad_changes_are_refused_and_change_nothing(
 
     for aggregate_id in (cus, hdm, ins):
         assert len(await outbox_events(aggregate_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b'{"name": "Ada \\ud800", "email": "ada@example.com"}', "name"),
+        (b'{"name": "Ada", "email": "ada\\udfff@example.com"}', "email"),
+        (b'{"name": "Ada", "email": "ada@example.com", "active": 1e400}', "active"),
+    ],
+)
+async def test_text_that_is_not_unicode_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], body: bytes, complaint: str
+) -> None:
+    headers = {**auth, "Content-Type": "application/json"}
+    assert complaint in error_of(await client.post("/v1/customers", content=body, headers=headers), 422)
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/customers/a%00b", "/v1/handymen/%7Bvictim%7D", "/v1/installations/" + "i" * 129]
+)
+async def test_an_id_in_a_path_that_is_not_an_id_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], path: str
+) -> None:
+    assert "String should" in error_of(await client.get(path, headers=auth), 422)
 
 
 async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient, auth: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from heyzack_shared.errors import Invalid
+from heyzack_shared.values import within_business_days
 
 DEFAULT_PRESET: Final = "last_30_days"
 MAX_DAYS: Final = 400
@@ -63,7 +64,7 @@ def resolve(preset: str | None, start: str | None, end: str | None, today: date)
     """
     preset = preset or DEFAULT_PRESET
     if preset not in PRESETS:
-        raise Invalid(f"unknown range {preset!r}: choose one of {', '.join(PRESETS)}")
+        raise Invalid(f"unknown range {preset[:40]!r}: choose one of {', '.join(PRESETS)}")
     if preset != "custom":
         if start is not None or end is not None:
             raise Invalid(f"start and end are only for range=custom, not range={preset}")
@@ -102,6 +103,10 @@ def _date(name: str, text: str) -> date:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"{name} {text!r} is not a date (YYYY-MM-DD)") from None
+        raise Invalid(f"{name} {text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        return within_business_days(day)
+    except ValueError as error:
+        raise Invalid(f"{name} {day} {error}") from None

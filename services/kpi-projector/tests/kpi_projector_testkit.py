@@ -186,6 +186,12 @@ def version_of(change: AggregateChange, field: str) -> int:
     return change.field_versions[field] if change.field_versions is not None else change.version
 
 
+def unchecked(event: Envelope, **fields: object) -> Envelope:
+    """The event with envelope fields changed and not validated: what a hostile producer could write (the
+    projector's parser refuses it; a test of the store itself hands it over directly)."""
+    return event.model_copy(update=fields)
+
+
 def at(event: Envelope, moment: datetime) -> Envelope:
     """The event as if it had occurred at `moment`."""
     return event.model_copy(update={"occurred_at": moment})

@@ -93,6 +93,11 @@ def test_the_previous_period_has_equal_length_and_ends_the_day_before(
         ("custom", "2026-02-30", "2026-03-01", "not a date"),
         ("custom", "yesterday", "2026-03-01", "not a date"),
         ("today", "2026-11-01", None, "only for range=custom"),
+        ("custom", "0001-01-01", "0001-01-31", "start 0001-01-01 must lie between 2000-01-01 and 2099-12-31"),
+        ("custom", "9999-12-01", "9999-12-31", "must lie between"),
+        ("custom", "2026-11-01", "2100-01-01", "end 2100-01-01 must lie between"),
+        ("custom", "2026-11-0\x00", "2026-11-02", "not a date"),
+        ("x" * 100_000, None, None, "unknown range 'xxxxxxxx"),
     ],
 )
 def test_bad_ranges_are_invalid(preset: str, start: str | None, end: str | None, message: str) -> None:

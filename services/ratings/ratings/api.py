@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
 from heyzack_shared.auth import CurrentCaller
-from heyzack_shared.http import STANDARD_ERRORS, IdempotencyKeyHeader, idempotent_responses, respond
+from heyzack_shared.http import STANDARD_ERRORS, IdempotencyKeyHeader, IdInPath, idempotent_responses, respond
 from heyzack_shared.idempotency import IdempotencyKey
 from ratings import commands, handlers
 from ratings.schemas import (
@@ -56,7 +56,7 @@ async def submit_rating(
 
 
 @router.get("/ratings/{rating_id}", responses=_errors, tags=["ratings"])
-async def get_rating(rating_id: str, caller: CurrentCaller, uow: Uow) -> RatingOut:
+async def get_rating(rating_id: IdInPath, caller: CurrentCaller, uow: Uow) -> RatingOut:
     return RatingOut.of(await handlers.get_rating(caller.partner_id, rating_id, uow))
 
 
@@ -78,13 +78,15 @@ async def send_survey(
 @router.post(
     "/surveys/{survey_id}/answer", responses=_conflict("the survey is already answered"), tags=["surveys"]
 )
-async def answer_survey(survey_id: str, body: SurveyAnswer, caller: CurrentCaller, uow: Uow) -> SurveyOut:
+async def answer_survey(
+    survey_id: IdInPath, body: SurveyAnswer, caller: CurrentCaller, uow: Uow
+) -> SurveyOut:
     cmd = commands.AnswerSurvey(partner_id=caller.partner_id, survey_id=survey_id, **body.model_dump())
     return SurveyOut.of(await handlers.answer_survey(cmd, uow))
 
 
 @router.get("/surveys/{survey_id}", responses=_errors, tags=["surveys"])
-async def get_survey(survey_id: str, caller: CurrentCaller, uow: Uow) -> SurveyOut:
+async def get_survey(survey_id: IdInPath, caller: CurrentCaller, uow: Uow) -> SurveyOut:
     return SurveyOut.of(await handlers.get_survey(caller.partner_id, survey_id, uow))
 
 
@@ -106,11 +108,11 @@ async def report_issue(
 @router.post(
     "/issues/{issue_id}/resolve", responses=_conflict("the issue is already resolved"), tags=["issues"]
 )
-async def resolve_issue(issue_id: str, caller: CurrentCaller, uow: Uow) -> IssueOut:
+async def resolve_issue(issue_id: IdInPath, caller: CurrentCaller, uow: Uow) -> IssueOut:
     cmd = commands.ResolveIssue(partner_id=caller.partner_id, issue_id=issue_id)
     return IssueOut.of(await handlers.resolve_issue(cmd, uow))
 
 
 @router.get("/issues/{issue_id}", responses=_errors, tags=["issues"])
-async def get_issue(issue_id: str, caller: CurrentCaller, uow: Uow) -> IssueOut:
+async def get_issue(issue_id: IdInPath, caller: CurrentCaller, uow: Uow) -> IssueOut:
     return IssueOut.of(await handlers.get_issue(caller.partner_id, issue_id, uow))

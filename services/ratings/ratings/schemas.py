@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from heyzack_shared.contracts.installations import DeviceType
 from heyzack_shared.http import RequestBody
+from heyzack_shared.values import Id, Text
 from ratings.domain import Issue, Rating, Survey
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Summary = Annotated[Text, Field(min_length=1)]
 
 
 class NewRating(RequestBody):
     installation_id: Id
     stars: int = Field(ge=1, le=5, strict=True, description="1 to 5 stars")
-    comment: Comment | None = None
+    comment: Text | None = None
 
 
 class RatingOut(BaseModel):
@@ -51,7 +50,7 @@ class NewSurvey(RequestBody):
 
 class SurveyAnswer(RequestBody):
     nps_score: int = Field(ge=0, le=10, strict=True, description="0 to 10")
-    comment: Comment | None = None
+    comment: Text | None = None
 
 
 class SurveyOut(BaseModel):

@@ -101,9 +101,33 @@ async def test_nps_must_be_an_integer_from_0_to_10(
         ("/v1/issues", {"customer_id": "cus_1", "summary": "  "}, "summary"),
         ("/v1/ratings", {"stars": 5}, "installation_id"),
         ("/v1/surveys", {"customer_id": "cus_1", "surprise": 1}, "surprise"),
+        (
+            "/v1/issues",
+            {"customer_id": "cus_1", "summary": "leak\x00"},
+            "summary: Value error, must not contain a NUL",
+        ),
+        (
+            "/v1/issues",
+            {"customer_id": "cus_1", "summary": "x" * 2001},
+            "summary: String should have at most 2000",
+        ),
+        (
+            "/v1/issues",
+            {"customer_id": "cus{1}", "summary": "leak"},
+            "customer_id: String should match pattern",
+        ),
+        ("/v1/ratings", {"installation_id": "ins_1", "stars": 2**64}, "stars"),
+        ("/v1/ratings", {"installation_id": "i" * 10_000, "stars": 5}, "installation_id"),
+        ("/v1/ratings", {"installation_id": "ins_1", "stars": 5, "comment": "ok\x00"}, "comment"),
     ],
 )
 async def test_missing_or_unknown_fields_are_422(
     client: httpx.AsyncClient, auth: dict[str, str], path: str, body: dict[str, object], field: str
 ) -> None:
     assert field in error_of(await client.post(path, json=body, headers=auth), 422)
+
+
+async def test_a_lone_surrogate_in_a_comment_is_422(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    body = b'{"customer_id": "cus_1", "summary": "leak \\udc00 here"}'
+    headers = {**auth, "Content-Type": "application/json"}
+    assert "summary" in error_of(await client.post("/v1/issues", content=body, headers=headers), 422)

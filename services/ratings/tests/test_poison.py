@@ -21,6 +21,7 @@ from heyzack_shared.dead_letters import ORIGINAL_LIMIT
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.dead_letters import Source, apply_error, dead_letters_among
+from heyzack_shared.values import MAX_VERSION
 from heyzack_stack.infra import Endpoints
 from ratings.consumers import CONSUMER
 
@@ -100,49 +101,62 @@ async def check_poisons(
             assert row is not None, f"{poison} did not apply"
 
 
-async def test_integers_past_the_columns_are_dead_lettered_the_rest_applies(
+def renamed(event: Fact, installation_id: str) -> Fact:
+    """The event about another installation id, unchecked: how a hostile producer would write it."""
+    data = event.data.model_copy(update={"installation_id": installation_id})
+    return changed(event, aggregate_id=installation_id, data=data)
+
+
+async def test_integers_outside_the_input_policy_are_dead_lettered_the_rest_applies(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """Versions are stored as PostgreSQL integers (the installations service's own are): past 2^31 the
-    write fails. The price is not stored by ratings: 2^64 applies."""
+    """Versions are PostgreSQL integers in every service: past 2^31 - 1 they are refused as they are read;
+    so is a price ratings does not even store. The largest version applies."""
     job = History(partner)
-    huge_price = job.created().model_copy(
-        update={"data": job.created().data.model_copy(update={"price_cents": 2**64})}
-    )
+    huge_price = changed(job.created(), data=job.created().data.model_copy(update={"price_cents": 2**64}))
     poisons = [
-        Poison(changed(History(partner).created(), aggregate_version=2**63), "DataError"),
-        Poison(changed(History(partner).assigned(), aggregate_version=2**53 + 1), "DataError"),
-        Poison(huge_price, None),
+        Poison(changed(History(partner).created(), aggregate_version=2**63), "invalid aggregate_version"),
+        Poison(
+            changed(History(partner).assigned(), aggregate_version=MAX_VERSION + 1),
+            "invalid aggregate_version",
+        ),
+        Poison(huge_price, "invalid data.price_cents"),
+        Poison(changed(History(partner).created(), aggregate_version=MAX_VERSION), None),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
 
 
-async def test_ids_postgresql_cannot_store_are_dead_lettered_quotes_and_braces_apply(
+async def test_ids_outside_the_input_policy_are_dead_lettered_the_rest_apply(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """NUL is not a character PostgreSQL text can hold; a 10,000-character id is too large for a btree
-    index row. Quotes, semicolons, braces and colons are data like any other."""
+    """NUL, quotes, semicolons, braces and 10,000-character ids are refused as they are read; ids made of
+    every character the id pattern allows are data like any other."""
     odd = "'; DROP TABLE known_installations; -- {x}:y"
     poisons = [
-        Poison(History(partner, "ins_\u0000nul").created(), "CharacterNotInRepertoireError"),
-        Poison(History(f"{partner}\u0000").created(), "CharacterNotInRepertoireError"),
-        Poison(History(partner, secrets.token_hex(5000)).created(), "ProgramLimitExceededError"),
-        Poison(History(partner, f"ins_{odd}").created(), None),
-        Poison(History(f"{partner}{odd}").created(), None),
+        Poison(renamed(History(partner).created(), "ins_\u0000nul"), "invalid aggregate_id"),
+        Poison(changed(History(partner).created(), partner_id=f"{partner}\u0000"), "invalid partner_id"),
+        Poison(renamed(History(partner).created(), secrets.token_hex(5000)), "invalid aggregate_id"),
+        Poison(renamed(History(partner).created(), f"ins_{odd}"), "invalid aggregate_id"),
+        Poison(changed(History(partner).created(), partner_id=f"{partner}{odd}"), "invalid partner_id"),
+        Poison(History(partner, "a.b_c:d/e@f+g=h-9").created(), None),
+        Poison(History(f"{partner}:x/y@z").created(), None),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
 
 
-async def test_unknown_installations_and_extreme_dates_apply(
+async def test_unknown_installations_and_dates_at_their_limits(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """A status change of an installation never created is remembered until its creation arrives; ratings
-    keeps no event time, so years 1 and 9999 apply."""
+    """A status change of an installation never created is remembered until its creation arrives; moments
+    lie from 2000-01-01 to 2099-12-31 UTC (years 1 and 9999 are refused as they are read)."""
+    created = History(partner).created
     poisons = [
         Poison(History(partner).moved(3, Status.SCHEDULED, Status.IN_PROGRESS), None),
-        Poison(changed(History(partner).created(), occurred_at=datetime(1, 1, 1, tzinfo=UTC)), None),
+        Poison(changed(created(), occurred_at=datetime(2000, 1, 1, tzinfo=UTC)), None),
+        Poison(changed(created(), occurred_at=datetime(2099, 12, 31, 23, 59, tzinfo=UTC)), None),
+        Poison(changed(created(), occurred_at=datetime(1, 1, 1, tzinfo=UTC)), "invalid occurred_at"),
         Poison(
-            changed(History(partner).created(), occurred_at=datetime(9999, 12, 31, 23, 30, tzinfo=UTC)), None
+            changed(created(), occurred_at=datetime(9999, 12, 31, 23, 30, tzinfo=UTC)), "invalid occurred_at"
         ),
     ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons)
@@ -151,7 +165,9 @@ async def test_unknown_installations_and_extreme_dates_apply(
 async def test_a_poison_near_the_message_size_limit_is_dead_lettered_too(
     producer: AIOKafkaProducer, pool: asyncpg.Pool, partner: str, infrastructure: Endpoints
 ) -> None:
-    """A 430,000-character installation id (twice in the event: 860 KB) cannot be indexed; its dead
-    letter must still be written, and A's partition must move on past it."""
-    poisons = [Poison(History(partner, secrets.token_hex(215_000)).created(), "ProgramLimitExceededError")]
+    """A 430,000-character installation id (twice in the event: 860 KB): its dead letter keeps the
+    original's first 512 KiB and its size, and A's partition moves on past it."""
+    poisons = [
+        Poison(renamed(History(partner).created(), secrets.token_hex(215_000)), "invalid aggregate_id")
+    ]
     await check_poisons(producer, pool, infrastructure.kafka_bootstrap, partner, poisons, timeout=20)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field, model_validator
 
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.credits import SaleSource
 from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.values import (
+    MAX_CENTS,
+    MAX_LINES,
+    BusinessTime,
+    Cents,
+    Id,
+    Label,
+    Name,
+    PositiveCents,
+    Quantity,
+    StockLevel,
+)
 
 
 class CommerceEvent(Envelope):
@@ -17,22 +29,30 @@ class CommerceEvent(Envelope):
 
 
 class OrderLine(EventData):
-    sku: str
-    name: str
-    category: str
-    quantity: int = Field(ge=1)
-    unit_price_cents: int = Field(ge=0)
-    unit_cost_cents: int = Field(ge=0)
+    sku: Id
+    name: Name
+    category: Label
+    quantity: Quantity
+    unit_price_cents: Cents
+    unit_cost_cents: Cents
     source: SaleSource
+
+    @model_validator(mode="after")
+    def _line_totals_are_amounts(self) -> Self:
+        if self.quantity * max(self.unit_price_cents, self.unit_cost_cents) > MAX_CENTS:
+            raise ValueError(
+                f"a line's total (quantity x unit price or cost) must not exceed {MAX_CENTS} cents"
+            )
+        return self
 
 
 class OrderPlacedData(EventData):
-    order_id: str
-    customer_id: str | None
-    installation_id: str | None
-    lines: list[OrderLine]
-    total_cents: int = Field(ge=0)
-    due_at: AwareDatetime
+    order_id: Id
+    customer_id: Id | None
+    installation_id: Id | None
+    lines: Annotated[list[OrderLine], Field(max_length=MAX_LINES)]
+    total_cents: Cents
+    due_at: BusinessTime
 
 
 class OrderPlaced(CommerceEvent):
@@ -41,8 +61,8 @@ class OrderPlaced(CommerceEvent):
 
 
 class PaymentReceivedData(EventData):
-    order_id: str
-    amount_cents: int = Field(gt=0)
+    order_id: Id
+    amount_cents: PositiveCents
 
 
 class PaymentReceived(CommerceEvent):
@@ -51,10 +71,10 @@ class PaymentReceived(CommerceEvent):
 
 
 class StockLevelChangedData(EventData):
-    sku: str
-    name: str
-    category: str
-    on_hand: int
+    sku: Id
+    name: Name
+    category: Label
+    on_hand: StockLevel
 
 
 class StockLevelChanged(CommerceEvent):

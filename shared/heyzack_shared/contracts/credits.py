@@ -9,6 +9,7 @@ from pydantic import Field
 
 from heyzack_shared.contracts import topics
 from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.values import Cents, Id, Label, PositiveCents, SaleId, TotalCents
 
 Month = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -30,12 +31,12 @@ class CreditsEvent(Envelope):
 
 
 class RevenueRecordedData(EventData):
-    sale_id: str
+    sale_id: SaleId
     source: SaleSource
-    amount_cents: int
+    amount_cents: Cents
     month: str = Month
-    month_total_cents: int
-    tier: str
+    month_total_cents: TotalCents
+    tier: Label
 
 
 class RevenueRecorded(CreditsEvent):
@@ -45,8 +46,8 @@ class RevenueRecorded(CreditsEvent):
 
 class TierChangedData(EventData):
     month: str = Month
-    from_tier: str
-    to_tier: str
+    from_tier: Label
+    to_tier: Label
 
 
 class TierChanged(CreditsEvent):
@@ -55,12 +56,12 @@ class TierChanged(CreditsEvent):
 
 
 class CreditEarnedData(EventData):
-    entry_id: str
-    amount_cents: int
+    entry_id: Id
+    amount_cents: PositiveCents
     reason: CreditReason
-    sale_id: str | None
-    rate: float
-    balance_after_cents: int = Field(ge=0)
+    sale_id: SaleId | None
+    rate: float = Field(ge=0, le=1, allow_inf_nan=False)
+    balance_after_cents: TotalCents
 
 
 class CreditEarned(CreditsEvent):
@@ -69,11 +70,11 @@ class CreditEarned(CreditsEvent):
 
 
 class CreditAppliedData(EventData):
-    entry_id: str
-    shopify_order_ref: str
-    cart_total_cents: int = Field(ge=0)
-    amount_cents: int = Field(gt=0)
-    balance_after_cents: int = Field(ge=0)
+    entry_id: Id
+    shopify_order_ref: Label
+    cart_total_cents: Cents
+    amount_cents: PositiveCents
+    balance_after_cents: TotalCents
 
 
 class CreditApplied(CreditsEvent):

@@ -5,10 +5,20 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from heyzack_shared.contracts import topics
 from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.values import (
+    MAX_LINES,
+    BusinessTime,
+    Cents,
+    Email,
+    Id,
+    Label,
+    Name,
+    Quantity,
+)
 
 
 class Availability(StrEnum):
@@ -36,6 +46,8 @@ class DeviceType(StrEnum):
 
 
 SkillLevel = Annotated[int, Field(ge=0, le=5)]
+Certifications = Annotated[list[Label], Field(max_length=MAX_LINES)]
+Skills = Annotated[dict[Label, SkillLevel], Field(max_length=MAX_LINES)]
 
 
 class InstallationsEvent(Envelope):
@@ -44,14 +56,14 @@ class InstallationsEvent(Envelope):
 
 
 class ProductLine(EventData):
-    sku: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
+    sku: Id
+    quantity: Quantity
 
 
 class CustomerRegisteredData(EventData):
-    customer_id: str
-    name: str
-    email: str
+    customer_id: Id
+    name: Name
+    email: Email
     active: bool
 
 
@@ -61,7 +73,7 @@ class CustomerRegistered(InstallationsEvent):
 
 
 class CustomerStatusChangedData(EventData):
-    customer_id: str
+    customer_id: Id
     active: bool
 
 
@@ -71,11 +83,11 @@ class CustomerStatusChanged(InstallationsEvent):
 
 
 class HandymanRegisteredData(EventData):
-    handyman_id: str
-    name: str
+    handyman_id: Id
+    name: Name
     availability: Availability
-    certifications: list[str]
-    skills: dict[str, SkillLevel]
+    certifications: Certifications
+    skills: Skills
 
 
 class HandymanRegistered(InstallationsEvent):
@@ -84,9 +96,9 @@ class HandymanRegistered(InstallationsEvent):
 
 
 class HandymanProfileUpdatedData(EventData):
-    handyman_id: str
-    certifications: list[str]
-    skills: dict[str, SkillLevel]
+    handyman_id: Id
+    certifications: Certifications
+    skills: Skills
 
 
 class HandymanProfileUpdated(InstallationsEvent):
@@ -95,7 +107,7 @@ class HandymanProfileUpdated(InstallationsEvent):
 
 
 class HandymanAvailabilityChangedData(EventData):
-    handyman_id: str
+    handyman_id: Id
     availability: Availability
 
 
@@ -105,12 +117,12 @@ class HandymanAvailabilityChanged(InstallationsEvent):
 
 
 class InstallationCreatedData(EventData):
-    installation_id: str
-    customer_id: str
+    installation_id: Id
+    customer_id: Id
     device_type: DeviceType
-    products: list[ProductLine]
-    price_cents: int = Field(ge=0)
-    scheduled_for: AwareDatetime
+    products: Annotated[list[ProductLine], Field(max_length=MAX_LINES)]
+    price_cents: Cents
+    scheduled_for: BusinessTime
     status: Literal[InstallationStatus.SCHEDULED] = InstallationStatus.SCHEDULED
 
 
@@ -120,8 +132,8 @@ class InstallationCreated(InstallationsEvent):
 
 
 class HandymanAssignedData(EventData):
-    installation_id: str
-    handyman_id: str
+    installation_id: Id
+    handyman_id: Id
 
 
 class HandymanAssigned(InstallationsEvent):
@@ -130,7 +142,7 @@ class HandymanAssigned(InstallationsEvent):
 
 
 class InstallationStatusChangedData(EventData):
-    installation_id: str
+    installation_id: Id
     from_status: InstallationStatus
     to_status: InstallationStatus
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.installations import DeviceType
 from heyzack_shared.envelope import Envelope, EventData
+from heyzack_shared.values import Id, Text
 
 
 class RatingsEvent(Envelope):
@@ -17,13 +18,13 @@ class RatingsEvent(Envelope):
 
 
 class RatingSubmittedData(EventData):
-    rating_id: str
-    installation_id: str
-    customer_id: str
-    handyman_id: str | None
+    rating_id: Id
+    installation_id: Id
+    customer_id: Id
+    handyman_id: Id | None
     device_type: DeviceType
     stars: int = Field(ge=1, le=5)
-    comment: str | None
+    comment: Text | None
 
 
 class RatingSubmitted(RatingsEvent):
@@ -32,9 +33,9 @@ class RatingSubmitted(RatingsEvent):
 
 
 class SurveySentData(EventData):
-    survey_id: str
-    customer_id: str
-    installation_id: str | None
+    survey_id: Id
+    customer_id: Id
+    installation_id: Id | None
 
 
 class SurveySent(RatingsEvent):
@@ -43,9 +44,9 @@ class SurveySent(RatingsEvent):
 
 
 class SurveyAnsweredData(EventData):
-    survey_id: str
+    survey_id: Id
     nps_score: int = Field(ge=0, le=10)
-    comment: str | None
+    comment: Text | None
 
 
 class SurveyAnswered(RatingsEvent):
@@ -54,10 +55,10 @@ class SurveyAnswered(RatingsEvent):
 
 
 class IssueReportedData(EventData):
-    issue_id: str
-    customer_id: str
-    installation_id: str | None
-    summary: str
+    issue_id: Id
+    customer_id: Id
+    installation_id: Id | None
+    summary: Text
 
 
 class IssueReported(RatingsEvent):
@@ -66,7 +67,7 @@ class IssueReported(RatingsEvent):
 
 
 class IssueResolvedData(EventData):
-    issue_id: str
+    issue_id: Id
 
 
 class IssueResolved(RatingsEvent):

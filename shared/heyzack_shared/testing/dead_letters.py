@@ -64,8 +64,7 @@ async def _read(
 
 
 def apply_error(letter: DeadLetter) -> str:
-    """The exception type of a letter whose event could not apply; the whole reason of any other."""
+    """The exception type of a letter whose event could not apply (`DataError`); the reason up to its first
+    colon for a message that is not a valid event (`invalid data.price_cents`, `malformed JSON`)."""
     prefix = "could not apply: "
-    if not letter.reason.startswith(prefix):
-        return letter.reason
     return letter.reason.removeprefix(prefix).split(":", 1)[0]
