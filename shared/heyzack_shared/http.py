@@ -124,6 +124,7 @@ def create_app(
     )
     _install_error_handlers(app)
     _install_probes(app, readiness)
+    _document_shared_answers(app)
     app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(_RequestCounter, service=service)
     return app
@@ -203,6 +204,51 @@ class _RequestCounter:
         await self._app(scope, receive, counted)
 
 
+_SHARED_ANSWERS: dict[str, str] = {
+    "401": "missing, invalid or expired bearer token",
+    "413": f"the request body is over {MAX_BODY_BYTES} bytes",
+    "422": "invalid input; the message says which field and why",
+}
+
+
+def _document_shared_answers(app: FastAPI) -> None:
+    """Every answer the shared layers give, in the OpenAPI document of every operation that can get it:
+    401 where a token is required, 413 where there is a body, and 422 in the error body this service
+    really sends (not FastAPI's default validation shape)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs"))
+        schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                _declare_shared_answers(operation)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_shared_answers(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    wanted = [
+        ("401", "security" in operation),
+        ("413", "requestBody" in operation),
+        ("422", "422" in responses),
+    ]
+    for status, applies in wanted:
+        if applies:
+            answer = responses.setdefault(status, {"description": _SHARED_ANSWERS[status]})
+            answer["content"] = error
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HeyZackError)
     async def domain_error(_: Request, error: HeyZackError) -> JSONResponse:
@@ -215,6 +261,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not read the body at all (not UTF-8, say)
+            return JSONResponse(error_body("invalid", "the body is not JSON text (UTF-8)"), 422)
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
             error.status_code, "http_error"
         )

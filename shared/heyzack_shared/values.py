@@ -6,6 +6,7 @@ refuses, every door refuses: with a 422 over HTTP, with a dead letter on Kafka.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Final
 
@@ -44,9 +45,14 @@ TEXT_MAX_LENGTH: Final = 2000
 LABEL_MAX_LENGTH: Final = 100
 
 
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean_text(text: str) -> str:
     if "\x00" in text:
         raise ValueError("must not contain a NUL character")
+    if _CONTROL.search(text):
+        raise ValueError("must not contain control characters (tab, line feed and carriage return are fine)")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -81,11 +87,11 @@ Email = Annotated[
     AfterValidator(_clean_text),
 ]
 
-Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
-PositiveCents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
-TotalCents = Annotated[int, Field(ge=0, le=MAX_EXACT)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS, strict=True)]
+PositiveCents = Annotated[int, Field(ge=1, le=MAX_CENTS, strict=True)]
+TotalCents = Annotated[int, Field(ge=0, le=MAX_EXACT, strict=True)]
 """A sum of amounts (a month's revenue, a balance): exact, so within MAX_EXACT."""
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-StockLevel = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
-Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
+StockLevel = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, strict=True)]
+Version = Annotated[int, Field(ge=1, le=MAX_VERSION, strict=True)]
 BusinessTime = Annotated[AwareDatetime, AfterValidator(_within_business_time)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from heyzack_shared.contracts.installations import (
     Availability,
@@ -32,13 +32,13 @@ class Change(RequestBody):
 class NewCustomer(RequestBody):
     name: Name
     email: Email
-    active: bool = True
+    active: StrictBool = True
 
 
 class CustomerChange(Change):
     name: Name | None = None
     email: Email | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class CustomerOut(BaseModel):

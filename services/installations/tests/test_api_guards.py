@@ -245,6 +245,24 @@ async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient, aut
     headers = {**auth, "Content-Type": "application/json"}
     response = await client.post("/v1/customers", content=b'{"name": "Ada",', headers=headers)
     assert "JSON decode error" in error_of(response, 422)
+    not_utf8 = await client.post("/v1/customers", content=b'{"name": "\xff\xfe"}', headers=headers)
+    assert error_of(not_utf8, 422) == "the body is not JSON text (UTF-8)"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "Ada", "email": "ada@example.com", "active": 0}, "active"),
+        (
+            {"name": "Ada\x07", "email": "ada@example.com"},
+            "name: Value error, must not contain control characters",
+        ),
+    ],
+)
+async def test_values_a_lax_reader_would_take_are_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], body: Json, field: str
+) -> None:
+    assert field in error_of(await client.post("/v1/customers", json=body, headers=auth), 422)
 
 
 async def test_a_body_over_the_limit_is_refused_before_it_is_read(

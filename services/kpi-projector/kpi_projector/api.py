@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
 from heyzack_shared.auth import CurrentCaller, Operator
 from heyzack_shared.errors import Unavailable
+from heyzack_shared.http import error_response
 from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
@@ -22,6 +23,7 @@ from kpi_projector.live import PartnerChanges
 from kpi_projector.projections.vocabulary import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import ReportQuery, ReportTab
+from kpi_projector.reports import REPORT_TABS
 
 router = APIRouter()
 
@@ -135,7 +137,12 @@ async def get_report_tabs(_: CurrentCaller) -> reports.ReportTabs:
     return reports.report_tabs()
 
 
-async def _report_tab(tab: str, _: CurrentCaller) -> ReportTab:
+TabParameter = Annotated[
+    str, Path(description="a tab of GET /v1/reports", json_schema_extra={"enum": list(REPORT_TABS)})
+]
+
+
+async def _report_tab(tab: TabParameter, _: CurrentCaller) -> ReportTab:
     """The tab of the path, once the caller is known (401 first, then 404 for a tab that does not exist)."""
     return reports.report_tab(tab)
 
@@ -163,7 +170,7 @@ ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
     "/v1/reports/{tab}",
     response_model=reports.Report,
     tags=["reports"],
-    responses={404: {"description": "unknown tab"}, 422: {"description": "bad range"}},
+    responses={404: error_response("unknown tab"), 422: error_response("bad range")},
 )
 async def get_report(
     report_tab: ReportTabDep, query: ReportQueryDep, read_models: ReadModelsDep
@@ -186,8 +193,8 @@ ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", de
             "description": "the report as a file download",
             "content": {fmt.media_type: {} for fmt in FORMATS.values()},
         },
-        404: {"description": "unknown tab"},
-        422: {"description": "bad range or format"},
+        404: error_response("unknown tab"),
+        422: error_response("bad range or format"),
     },
 )
 async def export_report(
@@ -229,7 +236,12 @@ class ProjectionState(BaseModel):
     partitions: list[PartitionState]
 
 
-@router.get("/v1/ops/projection", response_model=ProjectionState, tags=["ops"])
+@router.get(
+    "/v1/ops/projection",
+    response_model=ProjectionState,
+    tags=["ops"],
+    responses={403: error_response("the token lacks the `ops` role")},
+)
 async def get_projection(
     _: Operator, read_models: ReadModelsDep, end_offsets: EndOffsetsDep
 ) -> ProjectionState:

@@ -56,7 +56,7 @@ def report_tab(name: str) -> ReportTab:
     """The tab called `name`; 404 when there is none."""
     tab = REPORT_TABS.get(name)
     if tab is None:
-        raise NotFound(f"no report tab {name!r}: choose one of {', '.join(REPORT_TABS)}")
+        raise NotFound(f"no report tab {name[:40]!r}: choose one of {', '.join(REPORT_TABS)}")
     return tab
 
 

@@ -45,7 +45,7 @@ class DeviceType(StrEnum):
     OTHER = "other"
 
 
-SkillLevel = Annotated[int, Field(ge=0, le=5)]
+SkillLevel = Annotated[int, Field(ge=0, le=5, strict=True)]
 Certifications = Annotated[list[Label], Field(max_length=MAX_LINES)]
 Skills = Annotated[dict[Label, SkillLevel], Field(max_length=MAX_LINES)]
 

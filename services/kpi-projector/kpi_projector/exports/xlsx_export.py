@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -121,6 +122,10 @@ def _typed(value: Any, kind: Kind) -> Any:
         return value / 100
     if kind is Kind.DATE:
         return as_date(value) or value
+    if isinstance(value, str):
+        # The input policy keeps control characters out of names; one recorded before it would still be
+        # refused by Excel, so it is dropped here rather than fail the whole export.
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
