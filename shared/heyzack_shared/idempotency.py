@@ -4,6 +4,9 @@ transaction of its effect, and a retry of the same request gets that answer agai
 A key is claimed by inserting its row. A request racing one in flight with the same key waits on the unique
 index until that transaction ends, then replays the stored answer (commit) or claims the key itself
 (rollback: a refused command, 4xx, leaves the key free).
+
+An answer is kept for KEY_RETENTION: long past any client's retries, and the table does not grow forever.
+After that the key is free again, and each claim removes a few of its partner's expired answers.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Self, TypeAlias
 
 import asyncpg
@@ -20,6 +24,8 @@ from pydantic import BaseModel
 from heyzack_shared.errors import Invalid
 
 Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+KEY_RETENTION = timedelta(days=7)
+_FORGET_AT_ONCE = 100
 
 
 class IdempotencyKeyReused(Invalid):
@@ -77,13 +83,18 @@ class IdempotencyKeys:
 
         Raises IdempotencyKeyReused if the key was first used for another command or another body.
         """
+        await self._forget_expired(key.partner_id)
         claimed = await self._conn.fetchval(
             "INSERT INTO idempotent_requests (partner_id, key, command, request_hash) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING RETURNING true",
+            " ON CONFLICT (partner_id, key) DO UPDATE"
+            " SET command = $3, request_hash = $4, status = NULL, response = NULL, created_at = now()"
+            " WHERE idempotent_requests.created_at < now() - $5::interval"
+            " RETURNING true",
             key.partner_id,
             key.key,
             key.command,
             key.fingerprint,
+            KEY_RETENTION,
         )
         if claimed:
             return None
@@ -97,6 +108,16 @@ class IdempotencyKeys:
         if (row["command"], row["request_hash"]) != (key.command, key.fingerprint):
             raise IdempotencyKeyReused(key.key)
         return Answer(row["status"], json.loads(row["response"]), replayed=True)
+
+    async def _forget_expired(self, partner_id: str) -> None:
+        await self._conn.execute(
+            "DELETE FROM idempotent_requests WHERE ctid = ANY(ARRAY("
+            "SELECT ctid FROM idempotent_requests WHERE partner_id = $1 AND created_at < now() - $2::interval"
+            " LIMIT $3 FOR UPDATE SKIP LOCKED))",
+            partner_id,
+            KEY_RETENTION,
+            _FORGET_AT_ONCE,
+        )
 
     async def answer(self, key: IdempotencyKey, answer: Answer) -> None:
         await self._conn.execute(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from heyzack_shared.contracts import parse_event
+from heyzack_shared.idempotency import KEY_RETENTION
 from heyzack_stack.pytest_plugin import HeadersFor
 
 Json = dict[str, Any]
@@ -147,3 +148,29 @@ async def test_without_a_key_every_request_creates(
     for _ in range(2):
         assert (await client.post("/v1/customers", json=body, headers=auth)).status_code == 201
     assert await events_of(pool, partner) == ["CustomerRegistered"] * 2
+
+
+async def test_an_answer_older_than_the_retention_is_forgotten(
+    client: httpx.AsyncClient, auth: dict[str, str], partner: str, headers_for: HeadersFor, pool: asyncpg.Pool
+) -> None:
+    """After KEY_RETENTION a key is free again; a claim removes its partner's expired answers, not others'."""
+    other = f"{partner}-other"
+    body = {"name": "Ada Lovelace", "email": "ada@example.com"}
+    first = await client.post("/v1/customers", json=body, headers=keyed(auth, "week-old"))
+    await client.post("/v1/customers", json=body, headers=keyed(auth, "also-week-old"))
+    await client.post("/v1/customers", json=body, headers=keyed(headers_for(other), "week-old"))
+    await pool.execute(
+        "UPDATE idempotent_requests SET created_at = created_at - $2::interval"
+        " WHERE partner_id = ANY($1::text[])",
+        [partner, other],
+        KEY_RETENTION,
+    )
+
+    again = await client.post("/v1/customers", json=body, headers=keyed(auth, "week-old"))
+
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.json()["customer_id"] != first.json()["customer_id"]
+    keys = await pool.fetch(
+        "SELECT partner_id, key FROM idempotent_requests WHERE partner_id = ANY($1::text[])", [partner, other]
+    )
+    assert {(row["partner_id"], row["key"]) for row in keys} == {(partner, "week-old"), (other, "week-old")}
