@@ -69,6 +69,8 @@ async def run_platform(state_dir: Path) -> None:
             await _republish_history(database_urls)
         _say(f"starting {', '.join(service.name for service in SERVICES)}…")
         env = _service_environment(endpoints, database_urls, secret)
+        env["OPERATIONS_DATABASE_URL"] = await _database(endpoints, "operations")
+        _leave_platform_env(state_dir, env)
         async with running_services(SERVICES, env, state_dir / "logs", say=_say) as services:
             token = issue_token(
                 secret,
@@ -117,6 +119,17 @@ def _service_environment(
     )
     env.update({f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()})
     return env
+
+
+def _leave_platform_env(state_dir: Path, env: dict[str, str]) -> None:
+    """Where the servers are, for `heyzack-ops` (it reads this file when its environment does not say)."""
+    names = [
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "REDIS_URL",
+        *(name for name in env if name.endswith("_DATABASE_URL")),
+    ]
+    lines = [f"{name}={env[name]}" for name in names if name in env]
+    (state_dir / "platform.env").write_text("\n".join(lines) + "\n")
 
 
 def _jwt_secret(state_dir: Path) -> str:

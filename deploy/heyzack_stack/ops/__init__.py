@@ -1,0 +1,1 @@
+"""`heyzack-ops`: what operators do to a running platform (docs/operations.md is the runbook)."""

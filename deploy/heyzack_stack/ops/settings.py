@@ -1,0 +1,21 @@
+"""Where the platform is: the environment the services read, else the file `make run` leaves in `.state/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLATFORM_ENV = Path(__file__).resolve().parents[3] / ".state" / "platform.env"
+
+
+class OpsSettings(BaseSettings):
+    """Read from the environment first, then from `.state/platform.env` (written by `make run`)."""
+
+    model_config = SettingsConfigDict(env_file=PLATFORM_ENV, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    operations_database_url: str = Field(
+        default="postgresql://127.0.0.1:5432/operations", validation_alias="OPERATIONS_DATABASE_URL"
+    )
