@@ -49,7 +49,11 @@ async def test_keys_answered_before_the_upgrade_still_replay(
 
         applied = await migrate(pool, SHARED_MIGRATIONS, MIGRATIONS)
 
-        assert applied == ["002_idempotent_requests.sql", "002_idempotency_keys_to_shared.sql"]
+        assert applied == [
+            "002_idempotent_requests.sql",
+            "003_broker_epochs.sql",
+            "002_idempotency_keys_to_shared.sql",
+        ]
         key = IdempotencyKey.of("partner-1", "key-1", "apply_credit", body)
         assert key is not None
         async with pool.acquire() as conn, conn.transaction():
