@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,6 +54,12 @@ class _TimedSink:
 
     async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
         return await self.store.positions(partitions)
+
+    async def broker_epoch(self) -> str | None:
+        return await self.store.broker_epoch()
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        await self.store.restart(epoch, partitions)
 
     async def apply(self, batch: Batch) -> Awaitable[Refused]:
         started = time.perf_counter()

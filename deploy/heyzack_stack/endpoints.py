@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+Restart = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class Endpoints:
     kafka_bootstrap: str  # "127.0.0.1:9092"
     redis_url: str  # "redis://127.0.0.1:PORT/0"
     postgres_admin_url: str  # "postgresql://postgres@127.0.0.1:PORT/postgres"
+    restarts: Mapping[str, Restart] = field(default_factory=dict, compare=False, repr=False)
+    """The servers that can be started again where they were, by name (the embedded broker)."""
 
     def database_url(self, name: str) -> str:
         """The admin URL with its database swapped for `name` (same server, user and options)."""

@@ -31,6 +31,8 @@ class Server:
     url: str
     log_tail: Callable[[], str]
     exit_code: Callable[[], int | None] = _no_exit
+    restart: Callable[[], Awaitable[None]] | None = None
+    """Start it again, empty, where it was (the embedded broker only): returns once it answers."""
 
 
 async def postgres_answers(url: str) -> None:

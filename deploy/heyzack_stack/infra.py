@@ -61,12 +61,8 @@ async def start_infrastructure(state_dir: Path, *, kafka_port: int | None = None
             kafka_bootstrap=servers["kafka"].url,
             redis_url=servers["redis"].url,
             postgres_admin_url=servers["postgres"].url,
+            restarts={name: server.restart for name, server in servers.items() if server.restart},
         )
-
-
-def kafka_is_external() -> bool:
-    """True when Kafka is a server of its own, not one we start (ours keeps topics only in memory)."""
-    return bool(os.environ.get(_EXTERNAL["kafka"]))
 
 
 class _Backend(Protocol):
@@ -107,6 +103,5 @@ __all__ = [
     "Endpoints",
     "InfrastructureError",
     "ensure_database",
-    "kafka_is_external",
     "start_infrastructure",
 ]

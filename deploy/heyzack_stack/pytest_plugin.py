@@ -19,6 +19,8 @@ from aiokafka import AIOKafkaProducer
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.kafka import create_topics, new_producer
+from heyzack_stack.embedded import KafkaBroker, restartable_kafka
+from heyzack_stack.health import await_healthy, kafka_answers
 from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
 
 CONTRACT_PARTITIONS = 6
@@ -31,6 +33,18 @@ async def infrastructure() -> AsyncIterator[Endpoints]:
         async with start_infrastructure(Path(state_dir)) as endpoints:
             await create_topics(endpoints.kafka_bootstrap, ALL_TOPICS, CONTRACT_PARTITIONS)
             yield endpoints
+
+
+@pytest_asyncio.fixture
+async def own_broker(tmp_path: Path) -> AsyncIterator[KafkaBroker]:
+    """An embedded broker of the test's own, for a test that restarts it: restarting the session's broker
+    would empty every other test's topics. `restart()` brings it back empty on the same port."""
+    broker = await restartable_kafka(tmp_path)
+    try:
+        await await_healthy(broker.server, kafka_answers, timeout=30)
+        yield broker
+    finally:
+        await broker.child.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

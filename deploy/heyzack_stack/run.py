@@ -1,9 +1,10 @@
 """`heyzack-stack`, what `make run` starts: the whole platform on this machine, until Ctrl-C or SIGTERM.
 
 State (PostgreSQL data, logs, the JWT secret) lives in `.state/` at the repository root. Stopping takes the
-services down first, then the infrastructure. A service that exits is started again, after a pause that grows
-with each restart; the platform stops (exit 1) when a service keeps failing or a server of the infrastructure
-ends.
+services down first, then the infrastructure. A service, or the embedded broker, that exits is started
+again after a pause that grows with each restart (the broker comes back empty: the services re-create its
+topics and publish their outboxes again); the platform stops (exit 1) when a process keeps failing, or
+PostgreSQL or Redis ends.
 """
 
 from __future__ import annotations
@@ -17,21 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
-from heyzack_shared.inbox import forget_positions
 from heyzack_shared.kafka import create_topics
-from heyzack_shared.outbox import mark_all_unsent
 from heyzack_stack.demo import DEMO_PARTNER, demo_history
 from heyzack_stack.demo_loader import DemoDataRejected, load_demo
 from heyzack_stack.infra import (
     Endpoints,
     InfrastructureError,
     ensure_database,
-    kafka_is_external,
     start_infrastructure,
 )
 from heyzack_stack.services import DATABASES, SERVICES, ServiceFailure, running_services, service
@@ -65,13 +62,12 @@ async def run_platform(state_dir: Path) -> None:
     async with start_infrastructure(state_dir, kafka_port=KAFKA_PORT) as endpoints:
         await create_topics(endpoints.kafka_bootstrap, ALL_TOPICS)
         database_urls = {name: await _database(endpoints, name) for name in DATABASES}
-        if not kafka_is_external():
-            await _republish_history(database_urls)
         _say(f"starting {', '.join(service.name for service in SERVICES)}…")
         env = _service_environment(endpoints, database_urls, secret)
         env["OPERATIONS_DATABASE_URL"] = await _database(endpoints, "operations")
         _leave_platform_env(state_dir, env)
-        async with running_services(SERVICES, env, state_dir / "logs", say=_say) as services:
+        logs = state_dir / "logs"
+        async with running_services(SERVICES, env, logs, say=_say, servers=endpoints.restarts) as services:
             token = issue_token(
                 secret,
                 partner_id=DEMO_PARTNER,
@@ -90,22 +86,6 @@ async def _database(endpoints: Endpoints, name: str) -> str:
         return external
     await ensure_database(endpoints, name)
     return endpoints.database_url(name)
-
-
-async def _republish_history(database_urls: dict[str, str]) -> None:
-    """Our broker kept its topics in memory only: have each service publish its whole outbox again, and
-    each consumer read its topics from the start (its processed-event records make that harmless)."""
-    for name, url in database_urls.items():
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
-        try:
-            # A fresh database has no outbox yet: the service creates it by migration when it starts.
-            if await pool.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
-                count = await mark_all_unsent(pool)
-                _say(f"{name}: {count} past events queued to be published again")
-            if await pool.fetchval("SELECT to_regclass('inbox_positions') IS NOT NULL"):
-                await forget_positions(pool)
-        finally:
-            await pool.close()
 
 
 def _service_environment(

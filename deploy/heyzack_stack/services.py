@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from heyzack_stack.endpoints import Restart
 from heyzack_stack.health import InfrastructureError, Server, await_healthy, http_ready
 from heyzack_stack.ports import ensure_port_free
 from heyzack_stack.processes import ChildProcess, spawn, supervised
@@ -56,12 +57,14 @@ MAX_RESTARTS = 5
 
 @dataclass
 class Services:
-    """The running services, restarted when one exits (with growing pauses), until one keeps failing."""
+    """The running services, restarted when one exits (with growing pauses), until one keeps failing; and
+    the servers of the infrastructure that can be started again (`servers`: the embedded broker)."""
 
     env: Mapping[str, str]
     log_dir: Path
     say: Callable[[str], None]
     pause: Callable[[int], float] = _pause_before_restart
+    servers: Mapping[str, Restart] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
     children: dict[str, ChildProcess] = field(default_factory=dict)
     restarts: dict[str, list[float]] = field(default_factory=dict)
@@ -78,39 +81,50 @@ class Services:
         await await_healthy(server, http_ready, timeout=timeout)
 
     async def keep_running(self, poll_interval: float = 0.5) -> ServiceFailure:
-        """Restart any service that exits; return when a server of the infrastructure ends, or a service
-        keeps failing."""
+        """Restart any service, or restartable server, that exits; return when another server of the
+        infrastructure ends, or a process keeps failing."""
         while True:
             for child in supervised():
                 code = child.exit_code()
                 if code is None:
                     continue
-                if self.children.get(child.name) is not child:
+                start = self._starter(child)
+                if start is None:
                     return _ended(child, code)
-                failure = await self._restart(self.services[child.name], child, code)
+                failure = await self._restart(child, code, start)
                 if failure is not None:
                     return failure
             await asyncio.sleep(poll_interval)
 
-    async def _restart(self, service: Service, child: ChildProcess, code: int) -> ServiceFailure | None:
+    def _starter(self, child: ChildProcess) -> Restart | None:
+        if self.children.get(child.name) is not child:
+            return self.servers.get(child.name)
+        service = self.services[child.name]
+
+        async def start() -> None:
+            self.start(service)
+
+        return start
+
+    async def _restart(self, child: ChildProcess, code: int, start: Restart) -> ServiceFailure | None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        recent = [t for t in self.restarts.get(service.name, []) if now - t < RESTART_WINDOW_SECONDS]
+        recent = [t for t in self.restarts.get(child.name, []) if now - t < RESTART_WINDOW_SECONDS]
         if len(recent) >= MAX_RESTARTS:
             return ServiceFailure(
-                f"{service.name} exited {len(recent) + 1} times within {RESTART_WINDOW_SECONDS:.0f} s;"
-                f" stopping\n--- {service.name} log tail ---\n{child.log_tail()}"
+                f"{child.name} exited {len(recent) + 1} times within {RESTART_WINDOW_SECONDS:.0f} s;"
+                f" stopping\n--- {child.name} log tail ---\n{child.log_tail()}"
             )
-        self.restarts[service.name] = [*recent, now]
+        self.restarts[child.name] = [*recent, now]
         delay = self.pause(len(recent))
         await child.stop()  # sweeps what it left behind in its process group
         _keep_log(child)
         self.say(
-            f"{service.name} exited with code {code}; restarting it in {delay:.0f} s"
+            f"{child.name} exited with code {code}; restarting it in {delay:.0f} s"
             f" (log of the run that ended: {child.log_path}.1)"
         )
         await asyncio.sleep(delay)
-        self.start(service)
+        await start()
         return None
 
 
@@ -123,9 +137,11 @@ async def running_services(
     say: Callable[[str], None],
     timeout: float = 90.0,
     pause: Callable[[int], float] = _pause_before_restart,
+    servers: Mapping[str, Restart] | None = None,
 ) -> AsyncIterator[Services]:
-    """Start every service, yield once each answers 200 on /readyz; stop them (newest first) on exit."""
-    running = Services(env, log_dir, say, pause)
+    """Start every service, yield once each answers 200 on /readyz; stop them (newest first) on exit.
+    `servers`: the servers of the infrastructure to start again when they exit, by name."""
+    running = Services(env, log_dir, say, pause, dict(servers or {}))
     try:
         for service in services:
             ensure_port_free(service.port, f"is another {service.name} running?")

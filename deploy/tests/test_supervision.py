@@ -1,5 +1,6 @@
 """`make run`'s supervision, with a stand-in service process: a service killed with SIGKILL is started again
-and says so; one that keeps failing stops the platform; a port freed a moment ago is free."""
+and says so; one that keeps failing stops the platform; the embedded broker killed is started again, empty,
+on its port; a port freed a moment ago is free."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka.errors import KafkaError
 
+from heyzack_shared.kafka import ping_kafka
 from heyzack_shared.testing import wait_until
+from heyzack_shared.testing.topics import topic_shapes
+from heyzack_stack.embedded import KafkaBroker
 from heyzack_stack.ports import ensure_port_free, free_port
 from heyzack_stack.services import MAX_RESTARTS, Service, ServiceFailure, running_services
 
@@ -75,6 +80,35 @@ async def test_a_service_that_keeps_failing_stops_the_platform(stand_in: Service
         failure = await asyncio.wait_for(running.keep_running(poll_interval=0.05), timeout=30)
     assert isinstance(failure, ServiceFailure)
     assert f"stand-in exited {MAX_RESTARTS + 1} times" in str(failure)
+
+
+async def test_the_embedded_broker_killed_is_started_again_on_its_port(
+    own_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    """Empty: the services re-create its topics and publish their outboxes again (test_broker_loss.py)."""
+    said: list[str] = []
+    await ping_kafka(own_broker.server.url)
+    servers = {"kafka": own_broker.restart}
+    async with running_services(
+        [], os.environ, tmp_path / "logs", say=said.append, pause=lambda n: 0.1, servers=servers
+    ) as running:
+        supervising = asyncio.create_task(running.keep_running(poll_interval=0.05))
+        first = own_broker.child
+        os.kill(first.pid, signal.SIGKILL)
+        await wait_until(lambda: own_broker.child is not first, timeout=10, message="not started again")
+        await wait_until(lambda: broker_answers(own_broker.server.url), timeout=30, message="no answer")
+        assert not supervising.done()
+        assert any("kafka exited with code -9; restarting it" in line for line in said), said
+        supervising.cancel()
+    assert await topic_shapes(own_broker.server.url) == {}, "it came back empty"
+
+
+async def broker_answers(bootstrap: str) -> bool:
+    try:
+        await ping_kafka(bootstrap, timeout=1)
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    return True
 
 
 def test_a_port_whose_connections_linger_in_time_wait_is_free() -> None:

@@ -6,7 +6,7 @@ for that partition (the offset fence), and stores the span's end with the effect
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Collection, Iterable
+from collections.abc import Awaitable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol, TypeAlias
 
@@ -90,6 +90,18 @@ class EventSink(Protocol):
         """Start applying the batch with its positions, atomically and fenced (fenced_batches.py);
         duplicates are no-ops. May return before the write lands: awaiting the result gives the refused
         partitions, or raises the write's error."""
+        ...
+
+    async def broker_epoch(self) -> str | None:
+        """The broker epoch the stored positions refer to (broker_watch.py); None when none is recorded
+        (a new store, or one that lost its data)."""
+        ...
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        """The consumer reads `partitions` from their beginning again: forget their stored positions — and
+        every stored position when `epoch` is not the recorded one, since those refer to the logs of a
+        broker that no longer holds them — and record `epoch`. Each partition is being rebuilt until its
+        position reaches the offset given (a store with readers tells them; 0: nothing to rebuild)."""
         ...
 
 

@@ -4,7 +4,8 @@ handler (`FencedBatches`) parses each fetch and has a sink apply it exactly once
 - **Positions live in the sink's own store**, written in the same atomic write as the effects (the
   subscriber commits nothing to Kafka: `AckPolicy.MANUAL`). On assignment the partitions are paused, the
   stored positions read (they stay paused while the store cannot be read), sought, and resumed.
-- **The offset fence, write-behind and poison isolation**: see fenced_batches.py.
+- **The offset fence, write-behind and poison isolation**: see fenced_batches.py; where a partition
+  resumes, and when its log is new: resume.py, checked on every assignment and every `check_interval` s.
 - **FastStream does no per-record work**: its decoder hands over aiokafka's raw records. FastStream would
   log and swallow a handler's exception and fetch on: the handler lets none escape.
 """
@@ -24,6 +25,8 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 
 from heyzack_shared.batches import EventSink
+from heyzack_shared.broker_watch import BrokerWatch
+from heyzack_shared.contracts.topics import DEADLETTER
 from heyzack_shared.dead_letters import DeadLetters
 from heyzack_shared.fenced_batches import STOP_TIMEOUT, FencedBatches, pause_unless_stopped
 from heyzack_shared.service import stoppable
@@ -52,6 +55,10 @@ class ConsumerConfig:
     max_records: int = 5000
     batch_timeout_ms: int = 100
     restart_delay: float = 1.0
+    check_interval: float = 2.0
+    """Seconds between checks that the broker, and the store, still hold what the positions refer to."""
+    log_check_interval: float = 30.0
+    """Seconds between checks that no stored position lies beyond its log's end (see resume.py)."""
 
 
 def consuming(config: ConsumerConfig, sink: EventSink) -> AbstractAsyncContextManager[None]:
@@ -77,7 +84,10 @@ async def _consume(config: ConsumerConfig, sink: EventSink, stop: asyncio.Event)
             await pause_unless_stopped(stop, config.restart_delay)
             continue
         try:
-            await stop.wait()
+            while not stop.is_set():
+                await pause_unless_stopped(stop, config.check_interval)
+                if not stop.is_set():
+                    await handler.check()
         finally:
             await _bounded(broker.stop(), config.name)
             await handler.close()
@@ -96,8 +106,13 @@ def fenced_subscriber(
         allow_auto_create_topics=False,  # topics come from heyzack_shared.kafka, with their partitions
         log_level=logging.DEBUG,  # FastStream's "received/processed" lines, once per batch
         graceful_timeout=STOP_TIMEOUT,
+        metadata_max_age_ms=5000,  # a topic re-created (after a broker lost it) is assigned within seconds
     )
-    handler = FencedBatches(config.name, sink, DeadLetters(broker, config.name, stop), stop)
+    watch = BrokerWatch(config.bootstrap, [*config.topics, DEADLETTER])
+    letters = DeadLetters(broker, config.name, stop)
+    handler = FencedBatches(
+        config.name, sink, letters, stop, watch, log_check_interval=config.log_check_interval
+    )
     subscriber = broker.subscriber(
         *config.topics,
         group_id=config.group_id,

@@ -1,5 +1,5 @@
-"""What every consumer reports on /metrics: events handled, dead letters by reason, retries, lag, and how
-long ago each partition last had a batch applied."""
+"""What every consumer reports on /metrics: events handled, dead letters by reason, retries, logs found new,
+lag, and how long ago each partition last had a batch applied."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ dead_letters = Counter(
 )
 retries = Counter(
     "heyzack_consumer_retries_total", "Batches tried again after a transient failure", ["consumer"]
+)
+new_logs = Counter(
+    "heyzack_consumer_new_logs_total",
+    "Partitions read from their beginning again because their log is new: reason `broker` (the broker's"
+    " epoch changed: it lost its data) or `truncated` (the log ends before the stored position)",
+    ["consumer", "topic", "reason"],
 )
 lag = Gauge(
     "heyzack_consumer_lag",

@@ -1,4 +1,5 @@
-"""PostgreSQL access: the pool, and migrations applied in order, once, under an advisory lock."""
+"""PostgreSQL access: the pool, migrations applied in order, once, under an advisory lock, and the broker
+epochs a service's records refer to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_211_001
@@ -69,3 +71,26 @@ def _pending(migration_dirs: tuple[Path, ...], done: set[str]) -> list[Path]:
     if len(names) != len(set(names)):
         raise ValueError(f"migration names must be unique across folders: {names}")
     return [path for path in files if path.name not in done]
+
+
+async def recorded_broker_epoch(
+    db: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy, owner: str
+) -> str | None:
+    """The broker epoch (broker_watch.py) recorded for `owner`'s records, or None."""
+    epoch: str | None = await db.fetchval("SELECT epoch FROM broker_epochs WHERE owner = $1", owner)
+    return epoch
+
+
+async def locked_broker_epoch(conn: asyncpg.Connection | PoolConnectionProxy, owner: str) -> str | None:
+    """The same, and no one else changes it until the caller's transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", owner)
+    return await recorded_broker_epoch(conn, owner)
+
+
+async def record_broker_epoch(conn: asyncpg.Connection | PoolConnectionProxy, owner: str, epoch: str) -> None:
+    await conn.execute(
+        "INSERT INTO broker_epochs (owner, epoch) VALUES ($1, $2)"
+        " ON CONFLICT (owner) DO UPDATE SET epoch = EXCLUDED.epoch, recorded_at = now()",
+        owner,
+        epoch,
+    )

@@ -11,6 +11,8 @@
   batch that fails to apply is retried while the failure is transient (transient.py) and otherwise split
   until the failing record stands alone; that record is dead-lettered with the error, and its partition
   moves on.
+- **New logs**: where a partition resumes, and when it starts over from its beginning, is resume.py's
+  policy; a periodic `check` applies it to an idle consumer too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from heyzack_shared.batches import (
     Span,
     read_fetch,
 )
+from heyzack_shared.broker_watch import BrokerWatch
 from heyzack_shared.dead_letters import DeadLetters
+from heyzack_shared.resume import Resumption
 from heyzack_shared.transient import backoff, is_transient
 
 _log = logging.getLogger(__name__)
@@ -74,13 +78,24 @@ class FencedBatches:
     sought meanwhile, was read before a seek: it is dropped, and read again from the new position.
     """
 
-    def __init__(self, name: str, sink: EventSink, dead_letters: DeadLetters, stop: asyncio.Event) -> None:
+    def __init__(
+        self,
+        name: str,
+        sink: EventSink,
+        dead_letters: DeadLetters,
+        stop: asyncio.Event,
+        watch: BrokerWatch,
+        *,
+        log_check_interval: float = 30.0,
+    ) -> None:
         self.subscriber: BatchSubscriber | None = None
         self.listener = _ResumeFromSink(self)
         self._name = name
         self._sink = sink
         self._dead_letters = dead_letters
         self._stop = stop
+        self._watch = watch
+        self._resumption = Resumption(name, sink, watch, log_check_interval=log_check_interval)
         self._reading_from: dict[TopicPartition, int] = {}
         """Per partition, where the consumer reads next: a seek, or the end of the last batch sent."""
         self._settling: asyncio.Task[None] | None = None
@@ -230,6 +245,7 @@ class FencedBatches:
                 self._name,
                 partition,
             )
+            await self._resumption.start_over(partition, self._reading_from.get(partition))
             await consumer.seek_to_beginning(partition)
         else:
             _log.warning("consumer %s: %s resumes at its stored position %d", self._name, partition, position)
@@ -249,19 +265,34 @@ class FencedBatches:
         if consumer is not None:
             await self.assigned(consumer.assignment())
 
+    async def check(self) -> None:
+        """Every few seconds: resume again from the store when the broker, or the store, lost its data since
+        the last assignment, or a log ends before its stored position (a consumer with nothing to read, or
+        waiting beyond a log's end, would otherwise not notice)."""
+        consumer = self._consumer()
+        if consumer is None:
+            return
+        try:
+            changed = await self._resumption.changed(consumer.assignment())
+        except Exception as error:
+            _log.warning("consumer %s could not check the broker and its store: %r", self._name, error)
+            return
+        if changed:
+            await self._resync()
+
     async def assigned(self, partitions: Collection[TopicPartition]) -> None:
-        """Resume each partition from its stored position; paused before anything else, and until then."""
+        """Resume each partition from its stored position (resume.py); paused before anything else, and
+        until then."""
         consumer = self._consumer()
         if consumer is None or not partitions:
             return
         consumer.pause(*partitions)
-        for partition in partitions:
-            self._reading_from.pop(partition, None)
+        had = {p: self._reading_from.pop(p) for p in partitions if p in self._reading_from}
         attempt = 0
         while True:
             try:
                 await self._wait_for_in_flight()
-                stored = await self._sink.positions(partitions)
+                stored = await self._resumption.resume(partitions, had)
                 break
             except Exception as error:
                 if self._stop.is_set():
@@ -298,6 +329,7 @@ class FencedBatches:
         if settling is not None:
             settling.cancel()
             await asyncio.gather(settling, return_exceptions=True)
+        await self._watch.close()
 
 
 class _ResumeFromSink(ConsumerRebalanceListener):  # type: ignore[misc]

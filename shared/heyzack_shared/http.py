@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Path, Request
@@ -22,6 +24,27 @@ from heyzack_shared.values import ID_MAX_LENGTH, ID_PATTERN
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+READINESS_TIMEOUT = 2.0
+"""Seconds a readiness check may take before its dependency counts as down."""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """What `/readyz` checks. A required dependency that is down makes the service unavailable (503); any
+    other makes it degraded (200: it still serves, without that dependency's part of its work)."""
+
+    name: str
+    check: ReadinessCheck
+    required: bool = True
+
+
+class Rebuilding(Exception):
+    """Raised by a readiness check whose dependency answers, but whose data is being rebuilt (503)."""
+
+    def __init__(self, detail: Mapping[str, Any]) -> None:
+        super().__init__("rebuilding")
+        self.detail = detail
+
 
 _requests = Counter("heyzack_http_requests_total", "HTTP requests served", ["service", "method", "status"])
 
@@ -108,7 +131,7 @@ def create_app(
     settings: ServiceSettings,
     *,
     lifespan: Lifespan,
-    readiness: list[ReadinessCheck],
+    readiness: Sequence[Dependency],
     description: str = "",
 ) -> FastAPI:
     """A service's app: bearer-token auth configured, error bodies, probes, metrics, and CORS for the
@@ -269,6 +292,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(error.detail)), error.status_code)
 
 
+async def _probe(app: FastAPI, dependency: Dependency) -> tuple[str, Rebuilding | None]:
+    """The dependency's state (`up`, `rebuilding`, `down: <why>`), and what is being rebuilt."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT):
+            await dependency.check(app)
+    except Rebuilding as rebuilding:
+        return "rebuilding", rebuilding
+    except TimeoutError:
+        return f"down: no answer within {READINESS_TIMEOUT:g} s", None
+    except Exception as error:
+        return f"down: {error!r}", None
+    return "up", None
+
+
 def _describe(error: RequestValidationError) -> str:
     parts = []
     for problem in error.errors():
@@ -277,19 +314,25 @@ def _describe(error: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def _install_probes(app: FastAPI, readiness: list[ReadinessCheck]) -> None:
+def _install_probes(app: FastAPI, readiness: Sequence[Dependency]) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        try:
-            for check in readiness:
-                await check(app)
-        except Exception as error:
-            return JSONResponse({"status": "unavailable", "reason": repr(error)}, 503)
-        return JSONResponse({"status": "ready"})
+        """`ready`, `degraded` (an optional dependency is down), `rebuilding` or `unavailable` (a required
+        one is down: 503), with each dependency's state."""
+        outcomes = await asyncio.gather(*(_probe(app, dependency) for dependency in readiness))
+        probed = list(zip(readiness, outcomes, strict=True))
+        body: dict[str, Any] = {"dependencies": {d.name: state for d, (state, _) in probed}}
+        rebuilding = {d.name: r.detail for d, (_, r) in probed if r is not None}
+        down = [d for d, (state, _) in probed if state.startswith("down")]
+        if any(d.required for d in down):
+            return JSONResponse({"status": "unavailable", **body}, 503)
+        if rebuilding:
+            return JSONResponse({"status": "rebuilding", **body, "rebuilding": rebuilding}, 503)
+        return JSONResponse({"status": "degraded" if down else "ready", **body})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

@@ -7,17 +7,22 @@ with the record that the event was processed and with the consumer positions the
 Fenced (see consumer.py): the batch's positions rows are locked first, and a partition's events are handled
 only when the batch's span starts at the stored position; otherwise the stored one is answered. A handler
 that raises rolls the whole batch back.
+
+The positions refer to the broker epoch recorded beside them (broker_watch.py). A partition whose log is
+new (another epoch, or a log that ends before its position) is read from its beginning again: its position
+is forgotten, and the processed-event records keep what was handled from taking effect twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 import asyncpg
 from aiokafka import TopicPartition
 
 from heyzack_shared.batches import FROM_THE_BEGINNING, Batch, Refused
+from heyzack_shared.db import locked_broker_epoch, record_broker_epoch, recorded_broker_epoch
 from heyzack_shared.envelope import Envelope
 from heyzack_shared.outbox import Connection
 from heyzack_shared.transient import StoreUnavailable
@@ -25,17 +30,27 @@ from heyzack_shared.transient import StoreUnavailable
 EventHandler = Callable[[Connection, Envelope], Awaitable[None]]
 
 
-async def forget_positions(pool: asyncpg.Pool) -> None:
-    """Read every topic from its beginning again (a broker that lost its topics): the processed-event
-    records keep what was already handled from taking effect twice."""
-    await pool.execute("DELETE FROM inbox_positions")
-
-
 class Inbox:
     def __init__(self, pool: asyncpg.Pool, consumer: str, handle: EventHandler) -> None:
         self._pool = pool
         self._consumer = consumer
         self._handle = handle
+        self._epoch_owner = f"inbox:{consumer}"
+
+    async def broker_epoch(self) -> str | None:
+        return await recorded_broker_epoch(self._pool, self._epoch_owner)
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        """Forget the positions of `partitions` (of every partition under another epoch), record `epoch`;
+        the inbox has no readers to tell about a rebuild. Members of one group restart one at a time."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if await locked_broker_epoch(conn, self._epoch_owner) != epoch:
+                await conn.execute("DELETE FROM inbox_positions WHERE consumer = $1", self._consumer)
+            await conn.executemany(
+                "DELETE FROM inbox_positions WHERE consumer = $1 AND topic = $2 AND partition = $3",
+                [(self._consumer, p.topic, p.partition) for p in partitions],
+            )
+            await record_broker_epoch(conn, self._epoch_owner, epoch)
 
     async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
         rows = await self._pool.fetch(

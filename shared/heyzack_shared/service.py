@@ -14,6 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from heyzack_shared.db import database
+from heyzack_shared.http import READINESS_TIMEOUT, Dependency
+from heyzack_shared.kafka import ping_kafka
 from heyzack_shared.outbox import relay_forever
 
 _log = logging.getLogger(__name__)
@@ -77,6 +79,21 @@ async def database_with_outbox(
 async def database_answers(app: FastAPI) -> None:
     """Readiness check for an app that keeps its pool in `app.state.pool`."""
     await app.state.pool.fetchval("SELECT 1")
+
+
+def kafka(bootstrap: str) -> Dependency:
+    """Kafka, as a service that keeps working without it sees it: commands wait in the outbox, reads are
+    served from the store, so a broker that is down makes the service degraded, not unavailable."""
+
+    async def answers(_: FastAPI) -> None:
+        await ping_kafka(bootstrap, timeout=READINESS_TIMEOUT)
+
+    return Dependency("kafka", answers, required=False)
+
+
+def domain_readiness(bootstrap: str) -> list[Dependency]:
+    """What a domain service's `/readyz` checks: its database (required), and Kafka."""
+    return [Dependency("postgres", database_answers), kafka(bootstrap)]
 
 
 def serve(app: FastAPI, *, host: str, port: int) -> None:

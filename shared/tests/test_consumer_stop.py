@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Mapping
 
 from aiokafka import TopicPartition
 
@@ -17,16 +17,25 @@ from heyzack_stack.infra import Endpoints
 
 class CountingSink:
     def __init__(self) -> None:
-        self.asked_positions = 0
+        self.consulted = 0
+        """Times the consumer asked for positions or restarted partitions: on each assignment."""
         self.batches = 0
+        self.epoch: str | None = None
 
     async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
-        self.asked_positions += 1
+        self.consulted += 1
         return {}
 
     async def apply(self, batch: Batch) -> Awaitable[Refused]:
         self.batches += 1
         return asyncio.sleep(0, {})
+
+    async def broker_epoch(self) -> str | None:
+        return self.epoch
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        self.consulted += 1
+        self.epoch = epoch
 
 
 async def test_the_consumer_stops_whenever_its_block_ends(infrastructure: Endpoints) -> None:
@@ -42,6 +51,6 @@ async def test_the_consumer_stops_whenever_its_block_ends(infrastructure: Endpoi
         )
         async with consuming(config, sink):
             if moment == "assigned":
-                await wait_until(lambda sink=sink: sink.asked_positions > 0, timeout=60, message="assigned")
+                await wait_until(lambda sink=sink: sink.consulted > 0, timeout=60, message="assigned")
         loops = [task for task in asyncio.all_tasks() if task.get_name() == f"consumer {config.name}"]
         assert all(task.done() for task in loops), f"the consumer still runs after leaving while {moment}"

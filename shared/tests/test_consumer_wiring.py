@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Collection, Mapping
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -30,6 +30,12 @@ class Recorded:
     async def apply(self, batch: Batch) -> Awaitable[Refused]:
         self.batches.append(batch)
         return asyncio.sleep(0, {})
+
+    async def broker_epoch(self) -> str | None:
+        return None
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        pass
 
 
 def customer(partner_id: str) -> bytes:

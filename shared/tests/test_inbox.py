@@ -12,11 +12,12 @@ from heyzack_shared.contracts import installations as inst
 from heyzack_shared.contracts import topics
 from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
 from heyzack_shared.envelope import Envelope
-from heyzack_shared.inbox import Inbox, forget_positions
+from heyzack_shared.inbox import Inbox
 from heyzack_shared.outbox import Connection
 from heyzack_stack.infra import Endpoints, ensure_database
 
 PARTITION = TopicPartition(topics.INSTALLATIONS, 2)
+OTHER = TopicPartition(topics.INSTALLATIONS, 3)
 
 
 @pytest.fixture
@@ -79,14 +80,32 @@ async def test_a_failing_handler_leaves_no_trace(pool: asyncpg.Pool) -> None:
     assert await inbox.positions([PARTITION]) == {}
 
 
-async def test_forgotten_positions_replay_without_double_effects(pool: asyncpg.Pool) -> None:
+async def test_another_broker_epoch_forgets_every_position_and_the_replay_has_no_double_effect(
+    pool: asyncpg.Pool,
+) -> None:
     inbox = Inbox(pool, "test-consumer", record_seen)
+    await inbox.restart("epoch-1", {})
     events = _events(2)
     await inbox.apply(_batch(events, 0))
-    await forget_positions(pool)
-    assert await inbox.positions([PARTITION]) == {}
-    await inbox.apply(_batch(events, 0))  # the broker's topics were rebuilt from the outboxes
+    await inbox.apply(Batch([], {OTHER: Span(0, 5, from_beginning=True)}))
+    assert await inbox.broker_epoch() == "epoch-1"
+
+    await inbox.restart("epoch-2", {PARTITION: 2})  # the broker lost its logs: every position was in them
+    assert await inbox.broker_epoch() == "epoch-2"
+    assert await inbox.positions([PARTITION, OTHER]) == {}
+    await inbox.apply(_batch(events, 0))  # the outboxes published again into the new logs
     assert await pool.fetchval("SELECT count(*) FROM seen") == 2
+    assert await inbox.positions([PARTITION]) == {PARTITION: 2}
+
+
+async def test_a_restart_under_the_same_epoch_forgets_only_the_partitions_given(pool: asyncpg.Pool) -> None:
+    """A log found truncated or re-created: that partition alone is read again from its beginning."""
+    inbox = Inbox(pool, "test-consumer", record_seen)
+    await inbox.restart("epoch-1", {})
+    await inbox.apply(Batch([], {PARTITION: Span(0, 7, True), OTHER: Span(0, 5, True)}))
+    await inbox.restart("epoch-1", {PARTITION: 3})
+    assert await inbox.positions([PARTITION, OTHER]) == {OTHER: 5}
+    assert await Inbox(pool, "another-consumer", record_seen).broker_epoch() is None
 
 
 async def test_without_a_stored_position_only_a_batch_read_from_the_beginning_applies(

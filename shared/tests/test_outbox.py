@@ -4,11 +4,13 @@ import asyncio
 import signal
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from heyzack_shared import outbox
 from heyzack_shared.contracts import installations as inst
@@ -16,8 +18,10 @@ from heyzack_shared.contracts import parse_event, topics
 from heyzack_shared.db import SHARED_MIGRATIONS, create_pool, migrate
 from heyzack_shared.kafka import new_producer
 from heyzack_shared.outbox import OutboxRelay
+from heyzack_shared.service import stoppable
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.published import PublishedUnder
+from heyzack_stack.embedded import KafkaBroker
 from heyzack_stack.infra import Endpoints, ensure_database
 
 
@@ -172,6 +176,41 @@ async def test_mark_all_unsent_queues_the_history_again(pool: asyncpg.Pool) -> N
     await pool.execute("UPDATE outbox SET sent_at = now()")
     assert await outbox.mark_all_unsent(pool) == 3
     assert await _unsent(pool) == 3
+
+
+async def test_a_broker_that_lost_its_topics_gets_the_whole_outbox_again(
+    pool: asyncpg.Pool, own_broker: KafkaBroker
+) -> None:
+    """The embedded broker restarted empty while the relay idles: the relay sees another broker epoch,
+    and every row it had marked sent is published again, into topics it re-created."""
+    bootstrap, partner = own_broker.server.url, f"partner-{uuid.uuid4()}"
+    events = [_customer(partner, n) for n in range(20)]
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.append(conn, events)
+    before = REGISTRY.get_sample_value("heyzack_outbox_republished_total") or 0.0
+
+    def relay(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+        return outbox.relay_forever(pool, bootstrap, stop, restart_delay=0.2, check_interval=0.2)
+
+    async with stoppable(relay, "test-relay", timeout=10):
+        async with Topic(bootstrap, partner) as topic:
+            await wait_until(lambda: _has_all(topic, events), timeout=30, message="published once")
+        first_epoch = await _epoch(pool)
+        await own_broker.restart()
+        await wait_until(lambda: _republished_since(pool, first_epoch), timeout=30, message="republished")
+        async with Topic(bootstrap, partner) as topic:
+            await wait_until(lambda: _has_all(topic, events), timeout=30, message="every event again")
+            assert sorted(topic.event_ids) == sorted(e.event_id for e in events), "each of them once"
+    assert REGISTRY.get_sample_value("heyzack_outbox_republished_total") == before + len(events)
+
+
+async def _epoch(pool: asyncpg.Pool) -> str:
+    epoch: str = await pool.fetchval("SELECT epoch FROM broker_epochs WHERE owner = 'outbox'")
+    return epoch
+
+
+async def _republished_since(pool: asyncpg.Pool, epoch: str) -> bool:
+    return await _epoch(pool) != epoch and await _unsent(pool) == 0
 
 
 async def _contains(topic: Topic, event_id: uuid.UUID) -> bool:

@@ -171,6 +171,12 @@ async def _some_history(platform: Platform) -> None:
 
     await wait_until(projected, timeout=45, message="the history reached the dashboard")
 
+    async def whole() -> bool:  # caught up with the other tests' events too: the portal says "Live"
+        async with platform.client("projector") as projector:
+            return (await projector.get("/readyz")).json()["status"] == "ready"
+
+    await wait_until(whole, timeout=60, message="the projector never caught up")
+
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:

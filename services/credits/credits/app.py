@@ -15,7 +15,7 @@ from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import database_answers, database_with_outbox, serve
+from heyzack_shared.service import database_with_outbox, domain_readiness, serve
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMER = "credits"
@@ -44,7 +44,7 @@ def create_app(settings: CreditsSettings) -> FastAPI:
         "credits",
         settings,
         lifespan=lifespan,
-        readiness=[database_answers],
+        readiness=domain_readiness(settings.kafka_bootstrap_servers),
         description="Partner tiers, commission and the partner credit ledger of HeyZack partners.",
     )
     app.state.policy = policy

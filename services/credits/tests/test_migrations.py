@@ -51,6 +51,7 @@ async def test_keys_answered_before_the_upgrade_still_replay(
 
         assert applied == [
             "002_idempotent_requests.sql",
+            "003_broker_epochs.sql",
             "003_idempotent_requests_expiry.sql",
             "002_idempotency_keys_to_shared.sql",
         ]

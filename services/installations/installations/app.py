@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from heyzack_shared.http import create_app as create_service_app
-from heyzack_shared.service import database_answers, database_with_outbox, serve
+from heyzack_shared.service import database_with_outbox, domain_readiness, serve
 from installations import api
 from installations.settings import InstallationsSettings
 
@@ -29,7 +29,7 @@ def create_app(settings: InstallationsSettings) -> FastAPI:
         "installations",
         settings,
         lifespan=lifespan,
-        readiness=[database_answers],
+        readiness=domain_readiness(settings.kafka_bootstrap_servers),
         description="Customers, handymen and the installation workflow of HeyZack partners.",
     )
     app.include_router(api.router)

@@ -78,13 +78,19 @@ PartnerChangesDep = Annotated[PartnerChanges, Depends(_partner_changes)]
 async def get_dashboard(
     caller: CurrentCaller, read_models: ReadModelsDep, zone: BusinessZone, clock: Clock
 ) -> queries.Dashboard:
-    """The seven KPI cards of the caller's partner; the revenue card is of the current business month."""
+    """The seven KPI cards of the caller's partner; the revenue card is of the current business month.
+    `rebuilding` says when the figures are not whole yet (the projector is rebuilding them)."""
     now = clock()
     partner_id = caller.partner_id
-    counters, partner = await read_models.dashboard_figures(
-        partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, zone)
+    (counters, partner), state = await asyncio.gather(
+        read_models.dashboard_figures(
+            partner_id, PARTNER_CREDITS, partner_id, queries.partner_fields(now, zone)
+        ),
+        read_models.rebuild_state(),
     )
-    return queries.dashboard(partner_id, counters, partner=partner, now=now, zone=zone)
+    return queries.dashboard(
+        partner_id, counters, partner=partner, now=now, zone=zone, rebuilding=state.rebuilding
+    )
 
 
 class Changed(BaseModel):
@@ -177,8 +183,9 @@ async def get_report(
 ) -> BaseModel:
     """One tab of the caller's partner's reports over a date range, each figure also for the previous period
     of equal length; days are business days (the response names the time zone). The tabs are listed by
-    `GET /v1/reports`."""
-    return await report_tab.read(read_models, query)
+    `GET /v1/reports`. `rebuilding` says when the figures are not whole yet."""
+    report, state = await asyncio.gather(report_tab.read(read_models, query), read_models.rebuild_state())
+    return report.model_copy(update={"rebuilding": state.rebuilding})
 
 
 ExportFormat = Annotated[Literal["csv", "xlsx", "pdf"], Query(alias="format", description="the file type")]
@@ -225,6 +232,10 @@ class PartitionState(BaseModel):
 
 class ProjectionState(BaseModel):
     generation: str
+    rebuilding: bool
+    """The figures are not whole yet: the store lost its data or the broker its logs, and the projector
+    reads the topics again (`rebuilding_partitions`: each partition left, and the position it must reach)."""
+    rebuilding_partitions: dict[str, int]
     events_handled: int
     """Events applied into this generation, redeliveries included."""
     last_event_at: str | None
@@ -246,7 +257,7 @@ async def get_projection(
     _: Operator, read_models: ReadModelsDep, end_offsets: EndOffsetsDep
 ) -> ProjectionState:
     """The live generation, where its consumer stands on every partition, and how fresh it is."""
-    status = await read_models.status()
+    status, rebuild = await asyncio.gather(read_models.status(), read_models.rebuild_state())
     ends = await end_offsets.of(status.positions.keys())
     partitions = []
     for partition, position in status.positions.items():
@@ -264,6 +275,8 @@ async def get_projection(
     known = [p.lag for p in partitions if p.lag is not None]
     return ProjectionState(
         generation=status.generation,
+        rebuilding=rebuild.rebuilding,
+        rebuilding_partitions=rebuild.partitions,
         events_handled=status.events_handled,
         last_event_at=status.last_event_at,
         last_applied_at=status.last_applied_at,

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from heyzack_shared.consumer import ConsumerConfig, consuming
+from heyzack_shared.http import Dependency, Rebuilding
 from heyzack_shared.http import create_app as create_service_app
-from heyzack_shared.service import serve
+from heyzack_shared.service import kafka, serve
 from kpi_projector import api, portal_routes
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
@@ -47,7 +48,11 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
         "kpi-projector",
         settings,
         lifespan=lifespan,
-        readiness=[_redis_answers],
+        readiness=[
+            Dependency("redis", _redis_answers),
+            kafka(settings.kafka_bootstrap_servers),
+            Dependency("projection", _figures_whole),
+        ],
         description="KPI read-models built from HeyZack events, and the partner read API.",
     )
     app.state.business_zone = settings.business_zone
@@ -61,6 +66,15 @@ def create_app(settings: ProjectorSettings) -> FastAPI:
 async def _redis_answers(app: FastAPI) -> None:
     redis: Redis = app.state.redis
     await redis.ping()
+
+
+async def _figures_whole(app: FastAPI) -> None:
+    """Readers must not take the figures of a store being rebuilt for the partners' (rebuilds.py)."""
+    read_models: ReadModels = app.state.read_models
+    state = await read_models.rebuild_state()
+    if state.rebuilding:
+        reason = "partitions left" if state.started else "the store holds no figures yet (it lost its data?)"
+        raise Rebuilding({"reason": reason, "partitions": state.partitions})
 
 
 def _consumer_config(settings: ProjectorSettings) -> ConsumerConfig:

@@ -6,7 +6,8 @@
 -- counter from the old value to the new; an aggregate seen for the first time counts in its kind's total;
 -- counter deltas are summed per partner and written once each. Replaying any part changes nothing.
 --
--- KEYS[1], KEYS[2]: the generation's positions and progress hashes.
+-- KEYS[1], KEYS[2], KEYS[3]: the generation's positions, progress and rebuild hashes (a partition whose
+-- position reaches its rebuild target is dropped from the latter: see rebuilds.py).
 -- ARGV[1]: cjson [counted, partners, spans (flat field/start/end/from the beginning (1 or 0) list), events,
 --                 latest occurred_at, applied at, day counters]
 --   counted:   {kind: {field: counter prefix}}, and kind -> its total counter under counted[kind]['']
@@ -270,6 +271,7 @@ for p = 1, #partners do
   end
 end
 call('HLEN', KEYS[1])
+local rebuilding = call('HLEN', KEYS[3]) > 0
 local last_event_at = call('HGET', KEYS[2], 'last_event_at') or ''
 
 for i = 1, #hash_writes do
@@ -287,6 +289,12 @@ for i = 1, #day_writes do
   call('HSET', write[1], unpack(write[2]))
 end
 if #positions > 0 then call('HSET', KEYS[1], unpack(positions)) end
+if rebuilding then
+  for i = 1, #positions, 2 do
+    local target = tonumber(call('HGET', KEYS[3], positions[i]))
+    if target and tonumber(positions[i + 1]) >= target then call('HDEL', KEYS[3], positions[i]) end
+  end
+end
 call('HINCRBY', KEYS[2], 'events_handled', batch[4])
 if batch[5] > last_event_at then call('HSET', KEYS[2], 'last_event_at', batch[5]) end
 call('HSET', KEYS[2], 'last_applied_at', batch[6])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from heyzack_shared.contracts.installations import Availability, InstallationStatus
 from kpi_projector.display import (
@@ -78,9 +78,19 @@ class Cards(BaseModel):
     available_credit: CreditCard
 
 
+Rebuilding = Annotated[
+    bool,
+    Field(
+        description="true while the projector rebuilds its read-models (its store, or the broker, lost"
+        " data): the figures are not whole yet and must not be taken for the partner's"
+    ),
+]
+
+
 class Dashboard(BaseModel):
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     cards: Cards
 
 
@@ -138,6 +148,7 @@ def dashboard(
     now: datetime,
     zone: ZoneInfo,
     partner: Mapping[str, str | None] | None = None,
+    rebuilding: bool = False,
 ) -> Dashboard:
     """The seven cards of one partner at query time `now`, from its counters and the `partner_fields` of its
     credits aggregate (missing counters and fields are zero)."""
@@ -166,4 +177,4 @@ def dashboard(
         ),
         available_credit=credit_card(cents(BALANCE)),
     )
-    return Dashboard(partner_id=partner_id, as_of=rfc3339_utc(now), cards=cards)
+    return Dashboard(partner_id=partner_id, as_of=rfc3339_utc(now), rebuilding=rebuilding, cards=cards)

@@ -3,7 +3,8 @@
 Every key of a partner is `<ns>:<generation>:{<partner_id>}:<family>` (the hash tag keeps a partner's keys in
 one Cluster slot); the consumer's are `<ns>:<generation>:positions` and `:progress`; the pointer
 `<ns>:generation` names the generation reads use, so a rebuild can fill a new generation beside the live one
-and then switch reads atomically. Families of a partner:
+and then switch reads atomically; `<ns>:<generation>:rebuild` is what rebuilds.py keeps. Families of a
+partner:
 - `kpi` — hash of counters (`vocabulary.total` / `vocabulary.counter` names) → integer;
 - `agg:<kind>:<aggregate_id>` — hash of the aggregate's field values, `v:<field>` the version that set each
   value, and `v` the highest version applied (present = counted in the kind's total);
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from heyzack_shared.batches import Batch, Refused, Span
 from kpi_projector.projections.business_time import DEFAULT_ZONE, utc_text
 from kpi_projector.projections.engine import AggregateChange, project_all
 from kpi_projector.projections.vocabulary import COUNTED, DAY_COUNTERS, counter_prefix, total
+from kpi_projector.rebuilds import Rebuilds, RebuildState
 from kpi_projector.write_behind import WriteBehindScript
 
 INITIAL_GENERATION: Final = "g1"
@@ -173,6 +175,9 @@ class Keys:
     def progress(self, generation: str) -> str:
         return f"{self.namespace}:{generation}:progress"
 
+    def rebuild(self, generation: str) -> str:
+        return f"{self.namespace}:{generation}:rebuild"
+
     def changes(self, partner_id: str) -> str:
         """The pub/sub channel told whenever a batch changed the partner's read-models (any generation)."""
         return f"{self.namespace}:changes:{{{partner_tag(partner_id)}}}"
@@ -227,12 +232,10 @@ class ProjectionStore:
         self._redis = redis
         self._keys = Keys(namespace)
         self._script = WriteBehindScript(redis, _APPLY_BATCH)
+        self._rebuilds = Rebuilds(redis, self._keys, INITIAL_GENERATION)
 
     async def positions(self, partitions: Collection[TopicPartition]) -> dict[TopicPartition, int]:
-        try:
-            await self.flush()
-        except RedisError:
-            _log.exception("the last batch was not applied; the consumer reads it again")
+        await self._landed_or_not()
         ordered = list(partitions)
         if not ordered:
             return {}
@@ -240,6 +243,23 @@ class ProjectionStore:
             self._keys.positions(self.generation), [_position_field(p) for p in ordered]
         )
         return {p: int(offset) for p, offset in zip(ordered, stored, strict=True) if offset is not None}
+
+    async def broker_epoch(self) -> str | None:
+        return await self._rebuilds.epoch(self.generation)
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        """Forget the positions of `partitions` (all of them under another epoch) and record how far each
+        must get before the figures are whole again (rebuilds.py)."""
+        await self._landed_or_not()
+        targets = {_position_field(p): position for p, position in partitions.items()}
+        await self._rebuilds.restart(self.generation, epoch, targets)
+
+    async def _landed_or_not(self) -> None:
+        """Let the batch in flight land first; if it failed, the consumer reads it again."""
+        try:
+            await self.flush()
+        except RedisError:
+            _log.exception("the last batch was not applied; the consumer reads it again")
 
     async def apply(self, batch: Batch, *, applied_at: datetime | None = None) -> asyncio.Task[Refused]:
         """Send the batch and its positions as one atomic, fenced script call (see apply_batch.lua); a
@@ -259,7 +279,11 @@ class ProjectionStore:
             utc_text(applied_at or datetime.now(UTC)),
             _DAY_COUNTERS,
         ]
-        keys = [self._keys.positions(self.generation), self._keys.progress(self.generation)]
+        keys = [
+            self._keys.positions(self.generation),
+            self._keys.progress(self.generation),
+            self._keys.rebuild(self.generation),
+        ]
         text = orjson.dumps(payload)  # bytes: sent as they are, no copy decoded and encoded again
         reply = await self._script.submit(keys, [text])
         return asyncio.ensure_future(self._landed(reply, partitions, latest))
@@ -326,6 +350,11 @@ class ReadModels:
         self._redis = redis
         self._keys = Keys(namespace)
         self._read_live = redis.register_script(_READ_LIVE)
+        self._rebuilds = Rebuilds(redis, self._keys, INITIAL_GENERATION)
+
+    async def rebuild_state(self) -> RebuildState:
+        """Whether the live generation's figures are whole, or being rebuilt (rebuilds.py)."""
+        return await self._rebuilds.state()
 
     async def dashboard_counters(self, partner_id: str) -> dict[str, int]:
         """The partner's KPI counters (`vocabulary.total` / `counter` names), in one round trip."""

@@ -39,6 +39,7 @@ from kpi_projector.projections.vocabulary import (
     month_revenue,
     month_tier,
 )
+from kpi_projector.queries import Rebuilding
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
@@ -129,6 +130,7 @@ class FinancialReport(BaseModel):
     tab: Literal["financial"] = "financial"
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     range: ReportRange
     previous_range: PreviousRange
     summary: FinancialSummary

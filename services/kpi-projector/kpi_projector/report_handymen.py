@@ -29,6 +29,7 @@ from kpi_projector.projections.vocabulary import (
     HANDYMAN_REVENUE,
     HANDYMAN_STARS,
 )
+from kpi_projector.queries import Rebuilding
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
@@ -97,6 +98,7 @@ class HandymenReport(BaseModel):
     tab: Literal["handymen"] = "handymen"
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     range: ReportRange
     previous_range: PreviousRange
     summary: HandymenSummary

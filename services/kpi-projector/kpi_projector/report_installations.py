@@ -24,7 +24,7 @@ from kpi_projector.projections.vocabulary import (
     JOBS_COMPLETED,
     day_counter,
 )
-from kpi_projector.queries import rfc3339_utc
+from kpi_projector.queries import Rebuilding, rfc3339_utc
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
@@ -90,6 +90,7 @@ class InstallationsReport(BaseModel):
     tab: Literal["installations"] = "installations"
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     range: ReportRange
     previous_range: PreviousRange
     summary: InstallationsSummary

@@ -30,6 +30,7 @@ from kpi_projector.projections.vocabulary import (
     STOCK_ON_HAND,
     STOCK_PRODUCT,
 )
+from kpi_projector.queries import Rebuilding
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
@@ -116,6 +117,7 @@ class InventoryReport(BaseModel):
     tab: Literal["inventory"] = "inventory"
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     range: ReportRange
     previous_range: PreviousRange
     summary: InventorySummary

@@ -28,6 +28,7 @@ from kpi_projector.projections.vocabulary import (
     SURVEYS_ANSWERED,
     SURVEYS_SENT,
 )
+from kpi_projector.queries import Rebuilding
 from kpi_projector.ranges import DateRange
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import (
@@ -103,6 +104,7 @@ class SatisfactionReport(BaseModel):
     tab: Literal["satisfaction"] = "satisfaction"
     partner_id: str
     as_of: str
+    rebuilding: Rebuilding = False
     range: ReportRange
     previous_range: PreviousRange
     summary: SatisfactionSummary

@@ -93,9 +93,16 @@ async def test_a_partner_sees_only_its_own_figures(
     assert theirs["cards"]["completed_installations"] == {"value": 0, "display": "0"}
 
 
-async def test_probes(client: httpx.AsyncClient) -> None:
+async def test_probes(client: httpx.AsyncClient, redis: Redis, namespace: str) -> None:
+    store = ProjectionStore(redis, await live_generation(redis, namespace), namespace)
+    await store.restart("epoch-1", {})  # as a consumer does on its first assignment
     assert (await client.get("/healthz")).status_code == 200
-    assert (await client.get("/readyz")).json() == {"status": "ready"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "dependencies": {"redis": "up", "kafka": "up", "projection": "up"},
+    }
     counted = 'heyzack_http_requests_total{method="GET",service="kpi-projector",status="401"}'
 
     def unauthenticated_requests(metrics: str) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Collection
+from collections.abc import AsyncIterator, Awaitable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from running_projector import publish
 
 from heyzack_shared.batches import Batch, Refused
+from heyzack_shared.broker_watch import BrokerWatch
 from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.dead_letters import DeadLetters
@@ -92,6 +93,12 @@ class NeverSought:
         landing = await self.store.apply(batch)
         return asyncio.ensure_future(self._noted(landing))
 
+    async def broker_epoch(self) -> str | None:
+        return await self.store.broker_epoch()
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        pass  # it never sought: it does not forget the store's positions either
+
     async def _noted(self, landing: Awaitable[Refused]) -> Refused:
         refused = await landing
         self.refused.update(refused)
@@ -158,6 +165,12 @@ class FailsOnce:
             error, self.error = self.error, None
             return asyncio.ensure_future(_raise(error))
         return await self.store.apply(batch)
+
+    async def broker_epoch(self) -> str | None:
+        return await self.store.broker_epoch()
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        await self.store.restart(epoch, partitions)
 
 
 async def _raise(error: Exception) -> Refused:
@@ -252,12 +265,19 @@ class Landing:
         self.outcome = asyncio.get_running_loop().create_future()
         return self.outcome
 
+    async def broker_epoch(self) -> str | None:
+        return None
+
+    async def restart(self, epoch: str, partitions: Mapping[TopicPartition, int]) -> None:
+        pass
+
 
 async def test_the_revoke_hook_waits_for_the_batch_in_flight(events: Events) -> None:
     """Partitions given up while a batch is still landing would let the next owner read positions the
     batch is about to move; the hook returns only once it has landed."""
     sink, partition, stop = Landing(), TopicPartition(topics.INSTALLATIONS, 0), asyncio.Event()
-    handler = FencedBatches("revoke", sink, DeadLetters(KafkaBroker("127.0.0.1:1"), "revoke", stop), stop)
+    letters, watch = DeadLetters(KafkaBroker("127.0.0.1:1"), "revoke", stop), BrokerWatch("127.0.0.1:1", [])
+    handler = FencedBatches("revoke", sink, letters, stop, watch)
     await handler.handle([_record(events, partition, offset=0)])
     revoking = asyncio.create_task(handler.revoked([partition]))
     returned_early, _ = await asyncio.wait([revoking], timeout=0.1)

@@ -27,6 +27,7 @@ def test_the_dashboard_has_exactly_the_contracts_shape() -> None:
     assert body == {
         "partner_id": "partner-acme",
         "as_of": "2026-11-25T09:30:02Z",
+        "rebuilding": False,
         "cards": {
             "total_customers": {"value": 42, "display": "42"},
             "active_installations": {"value": 17, "display": "17"},

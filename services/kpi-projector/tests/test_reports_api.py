@@ -69,7 +69,10 @@ async def test_installations_today(client: tuple[httpx.AsyncClient, dict[str, st
     http, headers = client
     response = await http.get("/v1/reports/installations?range=today", headers=headers)
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    # Whether the projector has caught up with the other tests' events on the shared topics yet: not ours.
+    assert isinstance(body.pop("rebuilding"), bool)
+    assert body == {
         "tab": "installations",
         "partner_id": events.partner_id,
         "as_of": "2026-11-25T10:00:00Z",

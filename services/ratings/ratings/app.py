@@ -13,7 +13,7 @@ from heyzack_shared.consumer import ConsumerConfig, consuming
 from heyzack_shared.contracts import topics
 from heyzack_shared.http import create_app as create_service_app
 from heyzack_shared.inbox import Inbox
-from heyzack_shared.service import database_answers, database_with_outbox, serve
+from heyzack_shared.service import database_with_outbox, domain_readiness, serve
 from ratings import api, consumers
 from ratings.settings import RatingsSettings
 
@@ -35,7 +35,7 @@ def create_app(settings: RatingsSettings) -> FastAPI:
         "ratings",
         settings,
         lifespan=lifespan,
-        readiness=[database_answers],
+        readiness=domain_readiness(settings.kafka_bootstrap_servers),
         description="Star ratings, NPS surveys and customer issues of HeyZack partners.",
     )
     app.include_router(api.router)

@@ -10,3 +10,6 @@ DEADLETTER: Final = "heyzack.deadletter.v1"
 
 DOMAIN_TOPICS: Final = (INSTALLATIONS, RATINGS, CREDITS, COMMERCE)
 ALL_TOPICS: Final = (*DOMAIN_TOPICS, DEADLETTER)
+
+BROKER_EPOCH: Final = "heyzack.broker-epoch.v1"
+"""Not a contract topic: one partition whose first record names the broker's epoch (broker_watch.py)."""

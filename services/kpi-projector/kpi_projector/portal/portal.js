@@ -349,15 +349,18 @@
     markShown("dashboard");
   }
 
-  function freshness(asOf) {
-    return (state.live && state.live.connected ? "Live · " : "") + ago(asOf);
+  // A view the projector is still rebuilding (its store or the broker lost data) must not pass for the
+  // partner's figures: say so instead of how fresh they are.
+  function freshness(view) {
+    if (view.rebuilding) return "Rebuilding the figures: incomplete until it is done";
+    return (state.live && state.live.connected ? "Live · " : "") + ago(view.as_of);
   }
 
   function showFreshness() {
-    if (state.dashboard) $("dashboard-fresh").textContent = freshness(state.dashboard.as_of);
+    if (state.dashboard) $("dashboard-fresh").textContent = freshness(state.dashboard);
     if (state.report) {
       const fresh = document.querySelector("#report-panel [data-role=fresh]");
-      if (fresh) fresh.textContent = freshness(state.report.as_of);
+      if (fresh) fresh.textContent = freshness(state.report);
     }
   }
 
@@ -634,7 +637,7 @@
     const range = report.range;
     const head = el("p", { class: "muted range-line" },
       `${range.start} to ${range.end} (${range.timezone}), compared with ${report.previous_range.start} to ${report.previous_range.end} · `,
-      el("span", { "data-role": "fresh", text: freshness(report.as_of) }));
+      el("span", { "data-role": "fresh", text: freshness(report) }));
     const summary = el("div", { class: "summary" });
     for (const [key, figure] of Object.entries(report.summary || {})) {
       const delta = change(key, figure.value, figure.previous);
