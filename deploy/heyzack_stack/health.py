@@ -32,7 +32,8 @@ class Server:
     log_tail: Callable[[], str]
     exit_code: Callable[[], int | None] = _no_exit
     restart: Callable[[], Awaitable[None]] | None = None
-    """Start it again, empty, where it was (the embedded broker only): returns once it answers."""
+    """Start it again where it was (the embedded servers; the broker and Redis come back empty): returns
+    once it answers."""
 
 
 async def postgres_answers(url: str) -> None:

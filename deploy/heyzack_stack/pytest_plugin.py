@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from heyzack_shared.auth import issue_token
 from heyzack_shared.contracts.topics import ALL_TOPICS
 from heyzack_shared.kafka import create_topics, new_producer
-from heyzack_stack.embedded import KafkaBroker, restartable_kafka
+from heyzack_stack.embedded import EmbeddedServer, restartable_kafka
 from heyzack_stack.health import await_healthy, kafka_answers
 from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
 
@@ -36,7 +36,7 @@ async def infrastructure() -> AsyncIterator[Endpoints]:
 
 
 @pytest_asyncio.fixture
-async def own_broker(tmp_path: Path) -> AsyncIterator[KafkaBroker]:
+async def own_broker(tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
     """An embedded broker of the test's own, for a test that restarts it: restarting the session's broker
     would empty every other test's topics. `restart()` brings it back empty on the same port."""
     broker = await restartable_kafka(tmp_path)

@@ -1,6 +1,6 @@
 """`make run`'s supervision, with a stand-in service process: a service killed with SIGKILL is started again
-and says so; one that keeps failing stops the platform; the embedded broker killed is started again, empty,
-on its port; a port freed a moment ago is free."""
+and says so; one that keeps failing stops the platform; the embedded broker and Redis killed are started
+again, empty, on their ports, PostgreSQL on its data; a port freed a moment ago is free."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ import stat
 import sys
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka.errors import KafkaError
+from redis.exceptions import RedisError
 
 from heyzack_shared.kafka import ping_kafka
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.topics import topic_shapes
-from heyzack_stack.embedded import KafkaBroker
+from heyzack_stack import embedded
+from heyzack_stack.embedded import EmbeddedServer
+from heyzack_stack.health import Server, await_healthy, postgres_answers, redis_answers
 from heyzack_stack.ports import ensure_port_free, free_port
+from heyzack_stack.processes import supervised
 from heyzack_stack.services import MAX_RESTARTS, Service, ServiceFailure, running_services
+
+PROBES = {"redis": redis_answers, "postgres": postgres_answers}
 
 # Answers GET /readyz on HTTP_PORT, unless the file named by FAIL_IF exists: then it exits at once.
 STAND_IN = f"""#!{sys.executable}
@@ -83,7 +90,7 @@ async def test_a_service_that_keeps_failing_stops_the_platform(stand_in: Service
 
 
 async def test_the_embedded_broker_killed_is_started_again_on_its_port(
-    own_broker: KafkaBroker, tmp_path: Path
+    own_broker: EmbeddedServer, tmp_path: Path
 ) -> None:
     """Empty: the services re-create its topics and publish their outboxes again (test_broker_loss.py)."""
     said: list[str] = []
@@ -101,6 +108,55 @@ async def test_the_embedded_broker_killed_is_started_again_on_its_port(
         assert any("kafka exited with code -9; restarting it" in line for line in said), said
         supervising.cancel()
     assert await topic_shapes(own_broker.server.url) == {}, "it came back empty"
+
+
+@pytest.mark.parametrize("name", ["redis", "postgres"])
+async def test_embedded_redis_and_postgresql_killed_are_started_again_where_they_were(
+    name: str, tmp_path: Path
+) -> None:
+    """Redis comes back empty (the projector rebuilds its read-models), PostgreSQL on its data directory."""
+    said: list[str] = []
+    start = embedded.redis if name == "redis" else embedded.postgres
+    async with start(tmp_path) as server:
+        await await_healthy(server, PROBES[name], timeout=60)
+        assert server.restart is not None
+        if name == "postgres":
+            await _sql(server.url, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        async with running_services(
+            [],
+            os.environ,
+            tmp_path / "svc",
+            say=said.append,
+            pause=lambda n: 0.1,
+            servers={name: server.restart},
+        ) as running:
+            supervising = asyncio.create_task(running.keep_running(poll_interval=0.05))
+            (first,) = [c for c in supervised() if c.name == name and tmp_path in c.log_path.parents]
+            os.kill(first.pid, signal.SIGKILL)
+            await wait_until(lambda: _answers(server), timeout=60, message=f"{name} not started again")
+            assert first.exit_code() is not None and not supervising.done()
+            assert any(f"{name} exited with code -9; restarting it" in line for line in said), said
+            supervising.cancel()
+        if name == "postgres":
+            assert await _sql(server.url, "SELECT n FROM kept") == 7
+
+
+async def _answers(server: Server) -> bool:
+    try:
+        await PROBES[server.name](server.url)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError):
+        return False
+    return server.exit_code() is None
+
+
+async def _sql(url: str, statement: str) -> object:
+    connection = await asyncpg.connect(url)
+    try:
+        if statement.startswith("SELECT"):
+            return await connection.fetchval(statement)
+        return await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 async def broker_answers(bootstrap: str) -> bool:

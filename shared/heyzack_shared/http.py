@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from heyzack_shared.errors import HeyZackError
 from heyzack_shared.idempotency import Answer
 from heyzack_shared.settings import ServiceSettings
+from heyzack_shared.transient import TRANSIENT_ERRORS
 from heyzack_shared.values import ID_MAX_LENGTH, ID_PATTERN
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
@@ -231,6 +232,7 @@ _SHARED_ANSWERS: dict[str, str] = {
     "401": "missing, invalid or expired bearer token",
     "413": f"the request body is over {MAX_BODY_BYTES} bytes",
     "422": "invalid input; the message says which field and why",
+    "503": "a store of this service is unreachable for a moment (a restart, a failover): retry shortly",
 }
 
 
@@ -265,6 +267,7 @@ def _declare_shared_answers(operation: dict[str, Any]) -> None:
         ("401", "security" in operation),
         ("413", "requestBody" in operation),
         ("422", "422" in responses),
+        ("503", "security" in operation),
     ]
     for status, applies in wanted:
         if applies:
@@ -273,6 +276,13 @@ def _declare_shared_answers(operation: dict[str, Any]) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    async def store_unreachable(_: Request, error: Exception) -> JSONResponse:
+        message = f"a store of this service is unreachable ({type(error).__name__}); retry shortly"
+        return JSONResponse(error_body("unavailable", message), 503, {"Retry-After": "1"})
+
+    for transient in TRANSIENT_ERRORS:
+        app.add_exception_handler(transient, store_unreachable)
+
     @app.exception_handler(HeyZackError)
     async def domain_error(_: Request, error: HeyZackError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None

@@ -13,7 +13,7 @@ import asyncpg
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from redis import exceptions as redis_errors
 
-_TRANSIENT: tuple[type[BaseException], ...] = (
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     KafkaError,
@@ -46,7 +46,7 @@ class StoreUnavailable(ConnectionError):
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, _NEVER_TRANSIENT):
         return False
-    if isinstance(error, _TRANSIENT):
+    if isinstance(error, TRANSIENT_ERRORS):
         return True
     return isinstance(error, redis_errors.ResponseError) and str(error).startswith(_TRANSIENT_REPLIES)
 

@@ -14,18 +14,18 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from heyzack_shared.broker_watch import BrokerWatch
 from heyzack_shared.kafka import PARTITIONS, create_topics, new_producer
 from heyzack_shared.testing.topics import topic_shapes
-from heyzack_stack.embedded import KafkaBroker
+from heyzack_stack.embedded import EmbeddedServer
 from heyzack_stack.infra import Endpoints
 
 
 @pytest.fixture
-async def watch_of(own_broker: KafkaBroker) -> AsyncIterator[BrokerWatch]:
+async def watch_of(own_broker: EmbeddedServer) -> AsyncIterator[BrokerWatch]:
     watch = BrokerWatch(own_broker.server.url, ["test.watched"])
     yield watch
     await watch.close()
 
 
-async def test_no_client_of_ours_makes_the_broker_create_a_topic(own_broker: KafkaBroker) -> None:
+async def test_no_client_of_ours_makes_the_broker_create_a_topic(own_broker: EmbeddedServer) -> None:
     """Asked for a missing topic's ends, aiokafka would have the embedded broker create it with 4
     partitions: ours ask with topic creation off, and the topic stays missing."""
     reader = AIOKafkaConsumer(bootstrap_servers=own_broker.server.url)
@@ -39,7 +39,7 @@ async def test_no_client_of_ours_makes_the_broker_create_a_topic(own_broker: Kaf
 
 
 async def test_a_restarted_broker_gets_the_topics_back_whole_and_a_new_epoch(
-    own_broker: KafkaBroker, watch_of: BrokerWatch
+    own_broker: EmbeddedServer, watch_of: BrokerWatch
 ) -> None:
     other_process = BrokerWatch(own_broker.server.url, ["test.watched"])
     try:

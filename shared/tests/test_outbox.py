@@ -21,7 +21,7 @@ from heyzack_shared.outbox import OutboxRelay
 from heyzack_shared.service import stoppable
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.published import PublishedUnder
-from heyzack_stack.embedded import KafkaBroker
+from heyzack_stack.embedded import EmbeddedServer
 from heyzack_stack.infra import Endpoints, ensure_database
 
 
@@ -179,7 +179,7 @@ async def test_mark_all_unsent_queues_the_history_again(pool: asyncpg.Pool) -> N
 
 
 async def test_a_broker_that_lost_its_topics_gets_the_whole_outbox_again(
-    pool: asyncpg.Pool, own_broker: KafkaBroker
+    pool: asyncpg.Pool, own_broker: EmbeddedServer
 ) -> None:
     """The embedded broker restarted empty while the relay idles: the relay sees another broker epoch,
     and every row it had marked sent is published again, into topics it re-created."""
