@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -53,10 +54,21 @@ async def append(conn: Connection, events: Iterable[Envelope]) -> None:
     await conn.execute(f"NOTIFY {CHANNEL}")
 
 
-async def mark_all_unsent(db: asyncpg.Pool | Connection) -> int:
-    """Queue a service's whole history for publishing again (a broker that lost its topics)."""
-    status = await db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL")
+async def mark_all_unsent(db: asyncpg.Pool | Connection, since: datetime | None = None) -> int:
+    """Queue a service's whole history (or what it emitted `since`) for publishing again: a broker that lost
+    its topics, or an operator feeding a new consumer. Consumers deduplicate, so no figure changes."""
+    status = await db.execute(
+        "UPDATE outbox SET sent_at = NULL"
+        " WHERE sent_at IS NOT NULL AND ($1::timestamptz IS NULL OR created_at >= $1)",
+        since,
+    )
+    await db.execute(f"NOTIFY {CHANNEL}")
     return int(status.split()[-1])
+
+
+async def unsent(db: asyncpg.Pool | Connection) -> int:
+    count: int = await db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    return count
 
 
 async def follow_broker(pool: asyncpg.Pool, epoch: str) -> int | None:

@@ -9,14 +9,19 @@ import hashlib
 import json
 from collections.abc import Coroutine
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import asyncpg
 import typer
 from aiokafka.errors import KafkaError
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+from heyzack_shared import outbox
+from heyzack_shared.db import create_pool
 from heyzack_stack.ops import dead_letters as letters
 from heyzack_stack.ops.dead_letters import Letter, LetterFilter, Refused
 from heyzack_stack.ops.settings import OpsSettings
@@ -26,6 +31,8 @@ EXIT_REFUSED, EXIT_UNREACHABLE = 1, 3
 app = typer.Typer(help="Operate a running HeyZack platform.", no_args_is_help=True)
 dead_letters_app = typer.Typer(help="List, show, redrive or discard dead letters.", no_args_is_help=True)
 app.add_typer(dead_letters_app, name="deadletters")
+outbox_app = typer.Typer(help="Publish a service's history again.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 
 T = TypeVar("T")
@@ -170,6 +177,60 @@ async def _discard(identifier: str, reason: str, operator: str) -> None:
     await letters.read_letter(settings.kafka_bootstrap_servers, identifier)  # refused when there is none
     async with letters.Actions.opened(settings.operations_database_url) as actions:
         await actions.record(identifier, "discarded", operator=operator, reason=reason)
+
+
+class DomainService(StrEnum):
+    INSTALLATIONS = "installations"
+    RATINGS = "ratings"
+    CREDITS = "credits"
+
+
+@outbox_app.command("republish")
+def republish(
+    service: Annotated[DomainService, typer.Option(help="whose outbox")],
+    since: Annotated[datetime | None, typer.Option(help="only events emitted at or after (ISO 8601)")] = None,
+    wait: Annotated[bool, typer.Option(help="wait until the service's relay has sent them all")] = True,
+    timeout: Annotated[float, typer.Option(help="seconds to wait at most")] = 300.0,
+    as_json: AsJson = False,
+) -> None:
+    """Queue a service's events (all, or since a moment) to be published again by its relay: after the
+    broker lost data, or to feed a new consumer. Consumers deduplicate, so no figure changes."""
+    queued, left = _run(_republish(service.value, since, wait, timeout, quiet=as_json))
+    if as_json:
+        _say_json({"service": service.value, "queued": queued, "unsent": left})
+    else:
+        console.print(f"{service.value}: {queued} event(s) queued again, {left} not sent yet")
+    if left and wait:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+async def _republish(
+    service: str, since: datetime | None, wait: bool, timeout: float, *, quiet: bool
+) -> tuple[int, int]:
+    url = OpsSettings().database_of(service)
+    if url is None:
+        raise Refused(f"where is the {service} database? set {service.upper()}_DATABASE_URL")
+    pool = await create_pool(url, max_size=1)
+    try:
+        queued = await outbox.mark_all_unsent(pool, since)
+        left = await outbox.unsent(pool)
+        if wait:
+            left = await _sent(pool, queued, timeout, quiet=quiet)
+        return queued, left
+    finally:
+        await pool.close()
+
+
+async def _sent(pool: asyncpg.Pool, queued: int, timeout: float, *, quiet: bool) -> int:
+    """Follow the relay until nothing is left unsent (or `timeout`); how many are still unsent."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    with Progress(transient=True, disable=quiet, console=console) as progress:
+        task = progress.add_task("published again", total=queued)
+        while (left := await outbox.unsent(pool)) and loop.time() < deadline:
+            progress.update(task, completed=max(0, queued - left))
+            await asyncio.sleep(0.2)
+    return left
 
 
 def main() -> None:

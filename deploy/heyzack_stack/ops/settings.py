@@ -19,3 +19,13 @@ class OpsSettings(BaseSettings):
     operations_database_url: str = Field(
         default="postgresql://127.0.0.1:5432/operations", validation_alias="OPERATIONS_DATABASE_URL"
     )
+    installations_database_url: str | None = Field(
+        default=None, validation_alias="INSTALLATIONS_DATABASE_URL"
+    )
+    ratings_database_url: str | None = Field(default=None, validation_alias="RATINGS_DATABASE_URL")
+    credits_database_url: str | None = Field(default=None, validation_alias="CREDITS_DATABASE_URL")
+
+    def database_of(self, service: str) -> str | None:
+        """The database URL of a domain service (`installations`, `ratings`, `credits`), if known."""
+        url: str | None = getattr(self, f"{service}_database_url")
+        return url

@@ -1,0 +1,111 @@
+"""`heyzack-ops outbox republish` against real servers: a service's history is published again by its own
+relay, every event a second time, and the projector's figures do not move."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from running_projector import dashboard_shows, projector
+from typer.testing import CliRunner
+
+from heyzack_shared.auth import issue_token
+from heyzack_shared.contracts import parse_event, topics
+from heyzack_shared.testing import wait_until
+from heyzack_shared.testing.published import PublishedUnder
+from heyzack_stack.endpoints import Endpoints
+from heyzack_stack.ops.cli import app as ops
+from heyzack_stack.pytest_plugin import ServiceEnvironment
+from installations.app import create_app
+from installations.settings import InstallationsSettings
+from kpi_projector.settings import ProjectorSettings
+
+CUSTOMERS = 3
+
+
+@pytest_asyncio.fixture
+async def installations(
+    service_environment: ServiceEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FastAPI]:
+    environment = await service_environment("installations")
+    monkeypatch.setenv("INSTALLATIONS_DATABASE_URL", environment["INSTALLATIONS_DATABASE_URL"])
+    service = create_app(InstallationsSettings.model_validate(environment))
+    async with service.router.lifespan_context(service):
+        yield service
+
+
+@pytest_asyncio.fixture
+async def dashboard(infrastructure: Endpoints, jwt_secret: str) -> AsyncIterator[httpx.AsyncClient]:
+    namespace = f"opsoutbox{uuid.uuid4().hex[:8]}"
+    settings = ProjectorSettings.model_validate(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
+            "REDIS_URL": infrastructure.redis_url,
+            "HEYZACK_JWT_SECRET": jwt_secret,
+            "PROJECTOR_GROUP_ID": f"kpi-{namespace}",
+            "PROJECTOR_REDIS_NAMESPACE": namespace,
+        }
+    )
+    async with projector(settings) as client:
+        yield client
+
+
+async def test_a_republished_history_changes_no_figure(
+    installations: FastAPI, dashboard: httpx.AsyncClient, infrastructure: Endpoints, jwt_secret: str
+) -> None:
+    partner = f"ops-outbox-{uuid.uuid4().hex[:8]}"
+    token = issue_token(jwt_secret, partner_id=partner, roles=["partner"], subject="t")
+    operator = issue_token(jwt_secret, partner_id=partner, roles=["ops"], subject="operator")
+    headers = {"Authorization": f"Bearer {token}"}
+    transport = httpx.ASGITransport(app=installations)
+    async with httpx.AsyncClient(transport=transport, base_url="http://installations") as client:
+        for n in range(CUSTOMERS):
+            body = {"name": f"Customer {n}", "email": f"c{n}@example.com"}
+            assert (await client.post("/v1/customers", json=body, headers=headers)).status_code == 201
+    counted = {"total_customers": {"value": CUSTOMERS, "display": str(CUSTOMERS)}}
+    await wait_until(dashboard_shows(dashboard, token, counted), timeout=30)
+
+    result = await asyncio.to_thread(
+        CliRunner().invoke, ops, ["outbox", "republish", "--service", "installations", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1]) == {
+        "service": "installations",
+        "queued": CUSTOMERS,
+        "unsent": 0,
+    }
+    async with PublishedUnder(infrastructure.kafka_bootstrap, topics.INSTALLATIONS, partner) as published:
+
+        async def twice() -> bool:
+            return len(await published.read()) == 2 * CUSTOMERS
+
+        await wait_until(twice, timeout=30, message="the history was not published again")
+        ids = [parse_event(record.value).event_id for record in published.records]
+        last = published.records[-1]
+    assert len(set(ids)) == CUSTOMERS and ids[:CUSTOMERS] == ids[CUSTOMERS:]
+
+    async def applied_past_the_copies() -> bool:
+        state = await _projection(dashboard, operator)
+        return any(
+            p["topic"] == topics.INSTALLATIONS
+            and p["partition"] == last.partition
+            and p["position"] > last.offset
+            for p in state["partitions"]
+        )
+
+    await wait_until(applied_past_the_copies, timeout=30, message="the projector never read the copies")
+    assert await dashboard_shows(dashboard, token, counted)()
+
+
+async def _projection(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    answer = await client.get("/v1/ops/projection", headers={"Authorization": f"Bearer {token}"})
+    state: dict[str, Any] = answer.json()
+    return state
