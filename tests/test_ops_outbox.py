@@ -42,8 +42,13 @@ async def installations(
 
 
 @pytest_asyncio.fixture
-async def dashboard(infrastructure: Endpoints, jwt_secret: str) -> AsyncIterator[httpx.AsyncClient]:
+async def dashboard(
+    infrastructure: Endpoints, jwt_secret: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
     namespace = f"opsoutbox{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("REDIS_URL", infrastructure.redis_url)
+    monkeypatch.setenv("PROJECTOR_REDIS_NAMESPACE", namespace)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", infrastructure.kafka_bootstrap)
     settings = ProjectorSettings.model_validate(
         {
             "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
@@ -109,3 +114,30 @@ async def _projection(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     answer = await client.get("/v1/ops/projection", headers={"Authorization": f"Bearer {token}"})
     state: dict[str, Any] = answer.json()
     return state
+
+
+async def test_status_says_where_the_projector_stands(
+    installations: FastAPI, dashboard: httpx.AsyncClient, jwt_secret: str
+) -> None:
+    """`heyzack-ops status --json`: the same view as GET /v1/ops/projection, from the command line."""
+    operator = issue_token(jwt_secret, partner_id="ops", roles=["ops"], subject="operator")
+
+    async def caught_up() -> bool:
+        return not (await _projection(dashboard, operator))["rebuilding"]
+
+    await wait_until(caught_up, timeout=60, message="the projector never caught up")
+    result = await asyncio.to_thread(CliRunner().invoke, ops, ["status", "--json"])
+
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.output.strip().splitlines()[-1])
+    served = await _projection(dashboard, operator)  # read after: it may only be further on
+    assert state["projector"]["generation"] == served["generation"]
+    assert state["projector"]["rebuilding"] is False
+    positions = {(p["topic"], p["partition"]): p["position"] for p in state["projector"]["partitions"]}
+    later = {(p["topic"], p["partition"]): p["position"] for p in served["partitions"]}
+    assert positions and set(positions) <= set(later)  # a partition that never had events has no position
+    assert all(0 < position <= later[where] for where, position in positions.items())
+    assert all(p["lag"] >= 0 for p in state["projector"]["partitions"] if p["lag"] is not None)
+    shown = await asyncio.to_thread(CliRunner().invoke, ops, ["status"])
+    assert shown.exit_code == 0 and f"generation {served['generation']}, live" in shown.output, shown.output
+    assert f"kpi-projector │ {topics.INSTALLATIONS}" in shown.output, shown.output

@@ -25,6 +25,8 @@ from heyzack_shared.db import create_pool
 from heyzack_stack.ops import dead_letters as letters
 from heyzack_stack.ops.dead_letters import Letter, LetterFilter, Refused
 from heyzack_stack.ops.settings import OpsSettings
+from heyzack_stack.ops.status import platform_state
+from kpi_projector.projection_state import PartitionState
 
 EXIT_REFUSED, EXIT_UNREACHABLE = 1, 3
 
@@ -177,6 +179,34 @@ async def _discard(identifier: str, reason: str, operator: str) -> None:
     await letters.read_letter(settings.kafka_bootstrap_servers, identifier)  # refused when there is none
     async with letters.Actions.opened(settings.operations_database_url) as actions:
         await actions.record(identifier, "discarded", operator=operator, reason=reason)
+
+
+@app.command("status")
+def status(as_json: AsJson = False) -> None:
+    """Where every consumer stands: position, lag (an estimate) and freshness per partition; whether the
+    projector is rebuilding its figures."""
+    state = _run(platform_state(OpsSettings()))
+    if as_json:
+        _say_json(state.model_dump(mode="json"))
+        return
+    projector = state.projector
+    mood = "[yellow]rebuilding[/yellow]" if projector.rebuilding else "[green]live[/green]"
+    console.print(
+        f"projector: generation {projector.generation}, {mood}, {projector.events_handled} events applied,"
+        f" lag {projector.lag}, newest event {projector.freshness_seconds} s old"
+    )
+    table = Table("consumer", "topic", "partition", "position", "end", "lag")
+    for partition in projector.partitions:
+        table.add_row("kpi-projector", *_cells(partition))
+    for inbox in state.inboxes:
+        for partition in inbox.partitions:
+            table.add_row(inbox.consumer, *_cells(partition))
+    console.print(table)
+
+
+def _cells(partition: PartitionState) -> list[str]:
+    values = [partition.topic, partition.partition, partition.position, partition.end_offset, partition.lag]
+    return ["?" if value is None else str(value) for value in values]
 
 
 class DomainService(StrEnum):

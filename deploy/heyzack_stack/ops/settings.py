@@ -19,6 +19,8 @@ class OpsSettings(BaseSettings):
     operations_database_url: str = Field(
         default="postgresql://127.0.0.1:5432/operations", validation_alias="OPERATIONS_DATABASE_URL"
     )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    projector_redis_namespace: str = Field(default="hz", validation_alias="PROJECTOR_REDIS_NAMESPACE")
     installations_database_url: str | None = Field(
         default=None, validation_alias="INSTALLATIONS_DATABASE_URL"
     )

@@ -20,6 +20,7 @@ from kpi_projector import queries, ranges, reports
 from kpi_projector.exports import FORMATS, content_disposition, filename
 from kpi_projector.lag import EndOffsets
 from kpi_projector.live import PartnerChanges
+from kpi_projector.projection_state import ProjectionState, projection_state
 from kpi_projector.projections.vocabulary import PARTNER_CREDITS
 from kpi_projector.read_models import ReadModels
 from kpi_projector.report_models import ReportQuery, ReportTab
@@ -220,33 +221,6 @@ async def export_report(
     )
 
 
-class PartitionState(BaseModel):
-    topic: str
-    partition: int
-    position: int
-    """The offset of the next message to apply."""
-    end_offset: int | None
-    lag: int | None
-    """Messages not applied yet; an estimate (see kpi_projector.lag), null when the broker does not answer."""
-
-
-class ProjectionState(BaseModel):
-    generation: str
-    rebuilding: bool
-    """The figures are not whole yet: the store lost its data or the broker its logs, and the projector
-    reads the topics again (`rebuilding_partitions`: each partition left, and the position it must reach)."""
-    rebuilding_partitions: dict[str, int]
-    events_handled: int
-    """Events applied into this generation, redeliveries included."""
-    last_event_at: str | None
-    """The latest `occurred_at` applied (UTC)."""
-    last_applied_at: str | None
-    freshness_seconds: float | None
-    """How old the latest applied event is now."""
-    lag: int | None
-    partitions: list[PartitionState]
-
-
 @router.get(
     "/v1/ops/projection",
     response_model=ProjectionState,
@@ -257,36 +231,4 @@ async def get_projection(
     _: Operator, read_models: ReadModelsDep, end_offsets: EndOffsetsDep
 ) -> ProjectionState:
     """The live generation, where its consumer stands on every partition, and how fresh it is."""
-    status, rebuild = await asyncio.gather(read_models.status(), read_models.rebuild_state())
-    ends = await end_offsets.of(status.positions.keys())
-    partitions = []
-    for partition, position in status.positions.items():
-        end = ends.get(partition) if ends is not None else None
-        lag = None if end is None else max(0, end - position)
-        partitions.append(
-            PartitionState(
-                topic=partition.topic,
-                partition=partition.partition,
-                position=position,
-                end_offset=end,
-                lag=lag,
-            )
-        )
-    known = [p.lag for p in partitions if p.lag is not None]
-    return ProjectionState(
-        generation=status.generation,
-        rebuilding=rebuild.rebuilding,
-        rebuilding_partitions=rebuild.partitions,
-        events_handled=status.events_handled,
-        last_event_at=status.last_event_at,
-        last_applied_at=status.last_applied_at,
-        freshness_seconds=_age(status.last_event_at),
-        lag=sum(known) if ends is not None else None,
-        partitions=partitions,
-    )
-
-
-def _age(moment: str | None) -> float | None:
-    if moment is None:
-        return None
-    return round((datetime.now(UTC) - datetime.fromisoformat(moment)).total_seconds(), 3)
+    return await projection_state(read_models, end_offsets)
