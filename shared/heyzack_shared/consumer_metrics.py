@@ -1,10 +1,10 @@
 """What every consumer reports on /metrics: events handled, dead letters by reason, retries, logs found new,
-lag, and how long ago each partition last had a batch applied."""
+lag, how long ago each partition last had a batch applied, and whether it is stalled."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY, Counter, Gauge
@@ -37,34 +37,67 @@ lag = Gauge(
 )
 
 
-class _SinceApplied(Collector):
-    """Seconds since a batch of each partition was last applied, computed when scraped."""
+STALLED_AFTER_SECONDS = 120.0
+"""A partition behind its end with no batch applied for this long is stalled, not merely lagging."""
 
-    def __init__(self) -> None:
-        self.applied_at: dict[tuple[str, str, int], float] = {}
+Key = tuple[str, str, int]
+
+
+class PartitionProgress(Collector):
+    """Per partition of each consumer, computed when scraped: seconds since a batch was last applied, and
+    whether it is stalled (behind, and nothing applied for STALLED_AFTER_SECONDS: a store it waits for, a
+    consumer that lost its partitions) rather than lagging while it works."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.applied_at: dict[Key, float] = {}
+        self.behind: dict[Key, int] = {}
+        self.behind_since: dict[Key, float] = {}
+
+    def applied(self, key: Key) -> None:
+        self.applied_at[key] = self.clock()
+
+    def lag(self, key: Key, messages: int) -> None:
+        if messages > 0 and self.behind.get(key, 0) == 0:
+            self.behind_since[key] = self.clock()
+        self.behind[key] = messages
+
+    def stalled(self, key: Key) -> bool:
+        if self.behind.get(key, 0) == 0:
+            return False
+        last = max(self.applied_at.get(key, 0.0), self.behind_since.get(key, 0.0))
+        return self.clock() - last > STALLED_AFTER_SECONDS
 
     def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(
+        labels = ["consumer", "topic", "partition"]
+        since = GaugeMetricFamily(
             "heyzack_consumer_seconds_since_applied",
             "Seconds since a batch of the partition was last applied",
-            labels=["consumer", "topic", "partition"],
+            labels=labels,
         )
-        now = time.monotonic()
-        for (consumer, topic, partition), at in list(self.applied_at.items()):
-            family.add_metric([consumer, topic, str(partition)], now - at)
-        yield family
+        stalled = GaugeMetricFamily(
+            "heyzack_consumer_stalled",
+            f"1 when the partition is behind and nothing was applied for {STALLED_AFTER_SECONDS:.0f} s",
+            labels=labels,
+        )
+        now = self.clock()
+        for key, at in list(self.applied_at.items()):
+            since.add_metric([key[0], key[1], str(key[2])], now - at)
+        for key in list(self.behind):
+            stalled.add_metric([key[0], key[1], str(key[2])], 1.0 if self.stalled(key) else 0.0)
+        yield since
+        yield stalled
 
 
-_since_applied = _SinceApplied()
-REGISTRY.register(_since_applied)
+progress = PartitionProgress()
+REGISTRY.register(progress)
 
 
 def handled(consumer: str, batch: Batch, refused: dict[TopicPartition, int]) -> None:
-    now = time.monotonic()
     for partition, span in batch.spans.items():
         if partition not in refused:
             events_handled.labels(consumer, partition.topic).inc(span.end - span.start)
-            _since_applied.applied_at[consumer, partition.topic, partition.partition] = now
+            progress.applied((consumer, partition.topic, partition.partition))
 
 
 def observe_lag(consumer: str, kafka: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> None:
@@ -72,4 +105,6 @@ def observe_lag(consumer: str, kafka: AIOKafkaConsumer, positions: dict[TopicPar
     for partition, position in positions.items():
         end = kafka.highwater(partition)
         if end is not None:
-            lag.labels(consumer, partition.topic, partition.partition).set(max(0, end - position))
+            behind = max(0, end - position)
+            lag.labels(consumer, partition.topic, partition.partition).set(behind)
+            progress.lag((consumer, partition.topic, partition.partition), behind)
