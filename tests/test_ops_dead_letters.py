@@ -24,9 +24,9 @@ from heyzack_shared.contracts import topics
 from heyzack_shared.contracts.deadletter import DeadLetter
 from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.dead_letters import dead_letters_of
-from heyzack_stack.endpoints import Endpoints, ensure_database
+from heyzack_stack.endpoints import Endpoints
 from heyzack_stack.ops.cli import EXIT_REFUSED, app
-from kpi_projector.settings import ProjectorSettings
+from heyzack_stack.pytest_plugin import ensure_database, projector_settings
 
 YEAR_ONE = "0001-01-01T00:00:00Z"
 
@@ -43,15 +43,7 @@ async def operations(infrastructure: Endpoints, monkeypatch: pytest.MonkeyPatch)
 @pytest_asyncio.fixture
 async def dashboard(infrastructure: Endpoints, jwt_secret: str) -> AsyncIterator[Any]:
     namespace = f"ops{uuid.uuid4().hex[:8]}"
-    settings = ProjectorSettings.model_validate(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "REDIS_URL": infrastructure.redis_url,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-            "PROJECTOR_GROUP_ID": f"kpi-{namespace}",
-            "PROJECTOR_REDIS_NAMESPACE": namespace,
-        }
-    )
+    settings = projector_settings(infrastructure, jwt_secret, namespace)
     async with projector(settings) as client:
         yield client
 

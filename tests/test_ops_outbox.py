@@ -22,10 +22,9 @@ from heyzack_shared.testing import wait_until
 from heyzack_shared.testing.published import PublishedUnder
 from heyzack_stack.endpoints import Endpoints
 from heyzack_stack.ops.cli import app as ops
-from heyzack_stack.pytest_plugin import ServiceEnvironment
+from heyzack_stack.pytest_plugin import ServiceEnvironment, projector_settings
 from installations.app import create_app
 from installations.settings import InstallationsSettings
-from kpi_projector.settings import ProjectorSettings
 
 CUSTOMERS = 3
 
@@ -49,15 +48,7 @@ async def dashboard(
     monkeypatch.setenv("REDIS_URL", infrastructure.redis_url)
     monkeypatch.setenv("PROJECTOR_REDIS_NAMESPACE", namespace)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", infrastructure.kafka_bootstrap)
-    settings = ProjectorSettings.model_validate(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "REDIS_URL": infrastructure.redis_url,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-            "PROJECTOR_GROUP_ID": f"kpi-{namespace}",
-            "PROJECTOR_REDIS_NAMESPACE": namespace,
-        }
-    )
+    settings = projector_settings(infrastructure, jwt_secret, namespace)
     async with projector(settings) as client:
         yield client
 

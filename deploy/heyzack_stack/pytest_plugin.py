@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
@@ -22,8 +23,36 @@ from heyzack_shared.kafka import create_topics, new_producer
 from heyzack_stack.embedded import EmbeddedServer, restartable_kafka
 from heyzack_stack.health import await_healthy, kafka_answers
 from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
+from kpi_projector.settings import ProjectorSettings
 
 CONTRACT_PARTITIONS = 6
+
+
+def projector_settings(
+    endpoints: Endpoints, jwt_secret: str, namespace: str, **more: object
+) -> ProjectorSettings:
+    """The projector on the test servers with a keyspace and a consumer group of its own (`namespace`);
+    `more`: further settings by their environment names."""
+    return ProjectorSettings.model_validate(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+            "REDIS_URL": endpoints.redis_url,
+            "HEYZACK_JWT_SECRET": jwt_secret,
+            "PROJECTOR_GROUP_ID": f"kpi-test-{namespace}",
+            "PROJECTOR_REDIS_NAMESPACE": namespace,
+            **more,
+        }
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def postgres_admin(infrastructure: Endpoints) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the server's admin database: to shut another database's door, say."""
+    connection = await asyncpg.connect(infrastructure.postgres_admin_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

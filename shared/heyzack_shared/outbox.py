@@ -115,7 +115,7 @@ async def relay_forever(
             try:
                 await producer.start()
                 await OutboxRelay(pool, producer, watch=watch, check_interval=check_interval).run(stop)
-            except (KafkaError, OSError):
+            except Exception:
                 _log.exception("outbox relay stopped; restarting in %.1fs", restart_delay)
             finally:
                 await producer.stop()
@@ -156,8 +156,9 @@ class OutboxRelay:
                     if await self._publish_or_log() < self._batch_size:
                         await self._idle(stop)
             finally:
-                await conn.remove_listener(CHANNEL, self._on_notify)
-                await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+                if not conn.is_closed():  # PostgreSQL may have closed it (a restart): its lock went with it
+                    await conn.remove_listener(CHANNEL, self._on_notify)
+                    await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
 
     async def _publish_or_log(self) -> int:
         try:

@@ -27,6 +27,9 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     redis_errors.MaxConnectionsError,
     asyncpg.PostgresConnectionError,
     asyncpg.ConnectionDoesNotExistError,
+    # asyncpg's protocol state confused by a connection the server closed under it (seen when PostgreSQL
+    # terminates a backend while a query is being sent); nothing was committed.
+    asyncpg.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, cannot connect now, query cancelled
     asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory, too many connections
     asyncpg.exceptions.SerializationError,

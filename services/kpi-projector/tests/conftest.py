@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from heyzack_shared.auth import issue_token
 from heyzack_stack.infra import Endpoints
+from heyzack_stack.pytest_plugin import projector_settings
 from kpi_projector.settings import ProjectorSettings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,16 +46,7 @@ async def redis(infrastructure: Endpoints) -> AsyncIterator[Redis]:
 @pytest.fixture
 def settings(infrastructure: Endpoints, jwt_secret: str, namespace: str) -> ProjectorSettings:
     """The projector on the test servers, with a keyspace and a consumer group of its own."""
-    return ProjectorSettings.model_validate(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-            "REDIS_URL": infrastructure.redis_url,
-            "HEYZACK_JWT_SECRET": jwt_secret,
-            "PROJECTOR_GROUP_ID": f"kpi-test-{namespace}",
-            "PROJECTOR_REDIS_NAMESPACE": namespace,
-            "PROJECTOR_BATCH_SIZE": 500,
-        }
-    )
+    return projector_settings(infrastructure, jwt_secret, namespace, PROJECTOR_BATCH_SIZE=500)
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ Without the transient/poison distinction the failing batch would be split and ea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
@@ -27,22 +24,12 @@ def retries() -> float:
     return REGISTRY.get_sample_value("heyzack_consumer_retries_total", {"consumer": CONSUMER}) or 0.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def admin(infrastructure: Endpoints) -> AsyncIterator[asyncpg.Connection]:
-    """A connection to another database of the server, to shut the service's database's door."""
-    connection = await asyncpg.connect(infrastructure.postgres_admin_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
 async def test_an_outage_of_postgresql_dead_letters_nothing_and_loses_nothing(
     producer: AIOKafkaProducer,
     pool: asyncpg.Pool,
     partner: str,
     infrastructure: Endpoints,
-    admin: asyncpg.Connection,
+    postgres_admin: asyncpg.Connection,
 ) -> None:
     """The service's database shut (existing connections terminated, new ones refused) while events arrive."""
     database = await pool.fetchval("SELECT current_database()")
@@ -50,9 +37,9 @@ async def test_an_outage_of_postgresql_dead_letters_nothing_and_loses_nothing(
     jobs = [History(partner), History(f"{partner}-b")]
     before = retries()
     sources: list[Source] = []
-    await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+    await postgres_admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
     try:
-        await admin.execute(
+        await postgres_admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
         )
         for job in jobs:
@@ -62,7 +49,7 @@ async def test_an_outage_of_postgresql_dead_letters_nothing_and_loses_nothing(
             lambda: retries() > before + 2, timeout=TIMEOUT, message="the consumer never retried"
         )
     finally:
-        await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+        await postgres_admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
 
     # what the outage made the consumer dead-letter, it did before the database came back
     assert await dead_letters_among(infrastructure.kafka_bootstrap, sources) == {}
