@@ -6,6 +6,7 @@ Tests share the servers, so each test uses names of its own (databases, topics, 
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 import uuid
@@ -26,6 +27,12 @@ from heyzack_stack.infra import Endpoints, ensure_database, start_infrastructure
 from kpi_projector.settings import ProjectorSettings
 
 CONTRACT_PARTITIONS = 6
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests tell `heyzack-ops` where the servers are; a running `make run`'s `.state/platform.env`
+    must not answer for them."""
+    os.environ["HEYZACK_PLATFORM_ENV"] = os.devnull
 
 
 def projector_settings(

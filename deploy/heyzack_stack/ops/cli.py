@@ -24,7 +24,7 @@ from heyzack_shared import outbox
 from heyzack_shared.db import create_pool
 from heyzack_stack.ops import dead_letters as letters
 from heyzack_stack.ops.dead_letters import Letter, LetterFilter, Refused
-from heyzack_stack.ops.settings import OpsSettings
+from heyzack_stack.ops.settings import ops_settings
 from heyzack_stack.ops.status import platform_state
 from kpi_projector.projection_state import PartitionState
 
@@ -91,7 +91,7 @@ def list_letters(
 
 
 async def _letters() -> list[Letter]:
-    settings = OpsSettings()
+    settings = ops_settings()
     found = await letters.read_letters(settings.kafka_bootstrap_servers)
     async with letters.Actions.opened(settings.operations_database_url) as actions:
         taken = await actions.taken()
@@ -110,7 +110,7 @@ def _summary(letter: Letter) -> dict[str, Any]:
 @dead_letters_app.command("show")
 def show_letter(letter_id: str, as_json: AsJson = False) -> None:
     """One letter, with its original decoded."""
-    dead = _run(letters.read_letter(OpsSettings().kafka_bootstrap_servers, letter_id))
+    dead = _run(letters.read_letter(ops_settings().kafka_bootstrap_servers, letter_id))
     original = dead.original.decode(errors="replace")
     if as_json:
         _say_json({"id": letter_id, **dead.model_dump(mode="json"), "original": original})
@@ -148,7 +148,7 @@ def redrive(
 
 
 async def _redrive(identifier: str, correction: bytes | None, operator: str) -> str:
-    settings = OpsSettings()
+    settings = ops_settings()
     dead = await letters.read_letter(settings.kafka_bootstrap_servers, identifier)
     value = letters.replacement(dead, correction)
     fingerprint = hashlib.sha256(correction).hexdigest() if correction is not None else None
@@ -175,7 +175,7 @@ def discard(
 
 
 async def _discard(identifier: str, reason: str, operator: str) -> None:
-    settings = OpsSettings()
+    settings = ops_settings()
     await letters.read_letter(settings.kafka_bootstrap_servers, identifier)  # refused when there is none
     async with letters.Actions.opened(settings.operations_database_url) as actions:
         await actions.record(identifier, "discarded", operator=operator, reason=reason)
@@ -185,7 +185,7 @@ async def _discard(identifier: str, reason: str, operator: str) -> None:
 def status(as_json: AsJson = False) -> None:
     """Where every consumer stands: position, lag (an estimate) and freshness per partition; whether the
     projector is rebuilding its figures."""
-    state = _run(platform_state(OpsSettings()))
+    state = _run(platform_state(ops_settings()))
     if as_json:
         _say_json(state.model_dump(mode="json"))
         return
@@ -193,7 +193,7 @@ def status(as_json: AsJson = False) -> None:
     mood = "[yellow]rebuilding[/yellow]" if projector.rebuilding else "[green]live[/green]"
     console.print(
         f"projector: generation {projector.generation}, {mood}, {projector.events_handled} events applied,"
-        f" lag {projector.lag}, newest event {projector.freshness_seconds} s old"
+        f" lag {projector.lag}, newest event {_age(projector.freshness_seconds)} old"
     )
     table = Table("consumer", "topic", "partition", "position", "end", "lag")
     for partition in projector.partitions:
@@ -202,6 +202,15 @@ def status(as_json: AsJson = False) -> None:
         for partition in inbox.partitions:
             table.add_row(inbox.consumer, *_cells(partition))
     console.print(table)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, hours = int(seconds // 60), int(seconds // 3600)
+    if hours:
+        return f"{hours} h {minutes % 60} min"
+    return f"{minutes} min {int(seconds % 60)} s" if minutes else f"{seconds:.1f} s"
 
 
 def _cells(partition: PartitionState) -> list[str]:
@@ -237,7 +246,7 @@ def republish(
 async def _republish(
     service: str, since: datetime | None, wait: bool, timeout: float, *, quiet: bool
 ) -> tuple[int, int]:
-    url = OpsSettings().database_of(service)
+    url = ops_settings().database_of(service)
     if url is None:
         raise Refused(f"where is the {service} database? set {service.upper()}_DATABASE_URL")
     pool = await create_pool(url, max_size=1)
