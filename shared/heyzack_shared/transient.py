@@ -31,6 +31,7 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     # terminates a backend while a query is being sent); nothing was committed.
     asyncpg.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, cannot connect now, query cancelled
+    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # a database not accepting connections now
     asyncpg.exceptions.InsufficientResourcesError,  # disk full, out of memory, too many connections
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,

@@ -19,6 +19,7 @@ async def test_a_command_while_the_database_is_away_is_503_then_succeeds(
         await postgres_admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
         )
+        await pool.expire_connections()  # the request must connect anew: the door is shut
         away = await client.post("/v1/customers", json=body, headers=auth)
     finally:
         await postgres_admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from heyzack_shared.service import stoppable
-from kpi_projector.read_models import Keys
+from kpi_projector.keyspace import Keys
 
 _log = logging.getLogger(__name__)
 _RECONNECT_SECONDS = 1.0

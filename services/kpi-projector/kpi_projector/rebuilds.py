@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from redis.asyncio import Redis
 
-if TYPE_CHECKING:
-    from kpi_projector.read_models import Keys
+from kpi_projector.keyspace import Keys
 
 EPOCH_FIELD: Final = "broker_epoch"
 

@@ -17,8 +17,9 @@ from heyzack_shared.batches import Batch, Delivery, Span
 from heyzack_shared.contracts import credits, ratings
 from heyzack_shared.contracts import installations as inst
 from heyzack_shared.envelope import Envelope, EventData
+from kpi_projector.keyspace import Keys
 from kpi_projector.projections import AggregateChange
-from kpi_projector.read_models import Keys, ReadModels
+from kpi_projector.read_models import ReadModels
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

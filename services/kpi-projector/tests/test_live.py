@@ -21,8 +21,9 @@ from heyzack_shared.contracts import topics
 from heyzack_stack.inprocess import serving
 from heyzack_stack.ports import free_port
 from kpi_projector.app import create_app
+from kpi_projector.keyspace import Keys
 from kpi_projector.live import PartnerChanges
-from kpi_projector.read_models import Keys, ProjectionStore, live_generation
+from kpi_projector.read_models import ProjectionStore, live_generation
 from kpi_projector.settings import ProjectorSettings, Role
 
 SentEvent = tuple[str, dict[str, Any]]

@@ -14,8 +14,9 @@ from redis.exceptions import ResponseError
 
 from heyzack_shared.batches import Batch
 from kpi_projector import queries
+from kpi_projector.keyspace import Keys
 from kpi_projector.projections.vocabulary import PARTNER_CREDITS
-from kpi_projector.read_models import Keys, ProjectionStore, ReadModels, live_generation
+from kpi_projector.read_models import ProjectionStore, ReadModels, live_generation
 
 PARIS = ZoneInfo("Europe/Paris")
 NOVEMBER = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
