@@ -49,17 +49,22 @@ async def client(
     await producer.start()
     try:
         for event in [*history, *history[:9]]:  # and some published twice: Kafka's at-least-once
-            await producer.send_and_wait(
+            last = await producer.send_and_wait(
                 topics.INSTALLATIONS, event.to_json(), key=events.partner_id.encode()
             )
     finally:
         await producer.stop()
     headers = {"Authorization": f"Bearer {token(events.partner_id)}"}
+    operator = {"Authorization": f"Bearer {token(events.partner_id, 'ops')}"}
     async with projector(settings, REPORT_NOW) as http:
 
         async def everything_projected() -> bool:
-            response = await http.get("/v1/reports/installations?range=last_90_days", headers=headers)
-            return bool(response.status_code == 200 and response.json()["summary"]["created"]["value"] == 7)
+            """The projector's position on the partition is past the last record published."""
+            state = (await http.get("/v1/ops/projection", headers=operator)).json()
+            return any(
+                (p["topic"], p["partition"]) == (last.topic, last.partition) and p["position"] > last.offset
+                for p in state["partitions"]
+            )
 
         await wait_until(everything_projected, timeout=30, message="the report never showed the history")
         yield http, headers
