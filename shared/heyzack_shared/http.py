@@ -247,8 +247,8 @@ def _document_shared_answers(app: FastAPI) -> None:
             return app.openapi_schema
         document = build()
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas.update(ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs"))
-        schemas["ErrorBody"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        error_body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(error_body.pop("$defs"), ErrorBody=error_body)
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
                 _declare_shared_answers(operation)

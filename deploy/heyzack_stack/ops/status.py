@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from heyzack_shared.db import create_pool
 from heyzack_stack.ops.settings import OpsSettings
 from kpi_projector.lag import EndOffsets
-from kpi_projector.projection_state import PartitionState, ProjectionState, projection_state
+from kpi_projector.projection_state import PartitionState, ProjectionState, partition_states, projection_state
 from kpi_projector.read_models import ReadModels
 
 INBOXES = ("ratings", "credits")
@@ -50,23 +50,13 @@ async def _inbox(url: str, end_offsets: EndOffsets) -> list[InboxState]:
         )
     finally:
         await pool.close()
-    ends = await end_offsets.of([TopicPartition(row["topic"], row["partition"]) for row in rows]) or {}
-    by_consumer: dict[str, list[PartitionState]] = {}
+    by_consumer: dict[str, dict[TopicPartition, int]] = {}
     for row in rows:
-        end = ends.get(TopicPartition(row["topic"], row["partition"]))
-        lag = None if end is None else max(0, end - row["next_offset"])
-        state = PartitionState(
-            topic=row["topic"],
-            partition=row["partition"],
-            position=row["next_offset"],
-            end_offset=end,
-            lag=lag,
-        )
-        by_consumer.setdefault(row["consumer"], []).append(state)
-    return [
-        InboxState(consumer=name, lag=_total(states), partitions=states)
-        for name, states in by_consumer.items()
-    ]
+        partition = TopicPartition(row["topic"], row["partition"])
+        by_consumer.setdefault(row["consumer"], {})[partition] = row["next_offset"]
+    ends = await end_offsets.of([p for positions in by_consumer.values() for p in positions])
+    states = {name: partition_states(positions, ends) for name, positions in by_consumer.items()}
+    return [InboxState(consumer=name, lag=_total(found), partitions=found) for name, found in states.items()]
 
 
 def _total(partitions: list[PartitionState]) -> int | None:

@@ -5,8 +5,10 @@ behind and how fresh it is, and whether it is rebuilding. Served at GET /v1/ops/
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from aiokafka import TopicPartition
 from pydantic import BaseModel
 
 from kpi_projector.lag import EndOffsets
@@ -43,19 +45,7 @@ class ProjectionState(BaseModel):
 async def projection_state(read_models: ReadModels, end_offsets: EndOffsets) -> ProjectionState:
     status, rebuild = await asyncio.gather(read_models.status(), read_models.rebuild_state())
     ends = await end_offsets.of(status.positions.keys())
-    partitions = []
-    for partition, position in status.positions.items():
-        end = ends.get(partition) if ends is not None else None
-        lag = None if end is None else max(0, end - position)
-        partitions.append(
-            PartitionState(
-                topic=partition.topic,
-                partition=partition.partition,
-                position=position,
-                end_offset=end,
-                lag=lag,
-            )
-        )
+    partitions = partition_states(status.positions, ends)
     known = [p.lag for p in partitions if p.lag is not None]
     return ProjectionState(
         generation=status.generation,
@@ -68,6 +58,26 @@ async def projection_state(read_models: ReadModels, end_offsets: EndOffsets) -> 
         lag=sum(known) if ends is not None else None,
         partitions=partitions,
     )
+
+
+def partition_states(
+    positions: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int] | None
+) -> list[PartitionState]:
+    """Each partition's stored position beside its end offset (`ends`: None when the broker is silent)."""
+    states = []
+    for partition, position in positions.items():
+        end = ends.get(partition) if ends is not None else None
+        lag = None if end is None else max(0, end - position)
+        states.append(
+            PartitionState(
+                topic=partition.topic,
+                partition=partition.partition,
+                position=position,
+                end_offset=end,
+                lag=lag,
+            )
+        )
+    return states
 
 
 def _age(moment: str | None) -> float | None:
